@@ -1,0 +1,172 @@
+# pmubench — `make run CONFIG=x86` and `make test` are all a new machine needs.
+# `make help` lists the targets.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# --- configuration -----------------------------------------------------------
+# A config is configs/<name>.ini: `key = value` lines that this Makefile
+# includes (build keys) and pmubench reads with libinih (run keys).
+CONFIGS := $(sort $(basename $(notdir $(wildcard configs/*.ini))))
+ARCH := $(shell uname -m)
+ifeq ($(origin CONFIG),undefined)
+  ifeq ($(ARCH),x86_64)
+    CONFIG := x86
+  else ifeq ($(ARCH),aarch64)
+    CONFIG := aarch64
+  else
+    CONFIG := generic
+  endif
+  CONFIG_PICKED := 1
+endif
+ifeq ($(wildcard configs/$(CONFIG).ini),)
+  $(error unknown config '$(CONFIG)'; available: $(CONFIGS) (configs/<name>.ini))
+endif
+include configs/$(CONFIG).ini
+
+# Standard variables win over the config: make CC=clang CFLAGS='-O3'.
+ifeq ($(origin CC),default)
+  CC := $(cc)
+endif
+CFLAGS ?= $(cflags)
+LDFLAGS ?=
+PREFIX ?= /usr/local
+DESTDIR ?=
+FLAGSET ?= $(firstword $(flagsets))
+PYTHON := /usr/bin/python3
+OUT ?= results
+
+# --- dependencies (Debian) ---------------------------------------------------
+# Each package and why: README.md "Dependencies".
+DEPS_BUILD := gcc make pkg-config libpapi-dev libhwloc-dev libinih-dev
+DEPS_RUN := papi-tools hwloc
+DEPS_TEST := libcmocka-dev valgrind python3-matplotlib python3-pandas python3-scipy python3-numpy
+DEPS_BENCH := likwid
+DEPS_BROWSER := chromium
+
+# Quick when all is present: one dpkg-query for the lot; apt-get only for
+# what is missing (and `apt-get update` only then).
+define install_missing
+	@missing=$$(for p in $(1); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+	  echo "pmubench: installing missing Debian packages:" $$missing; \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "pmubench: error: not root; run: sudo apt-get install -y" $$missing >&2; exit 1; \
+	  fi; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+	    || { echo "pmubench: error: apt-get install failed for:" $$missing >&2; exit 1; }; \
+	fi
+endef
+
+.PHONY: deps deps-test deps-bench deps-browser
+deps:
+	$(call install_missing,$(DEPS_BUILD) $(DEPS_RUN))
+deps-test: deps
+	$(call install_missing,$(DEPS_TEST))
+deps-bench: deps-test
+	$(call install_missing,$(DEPS_BENCH))
+deps-browser:
+	$(call install_missing,$(DEPS_BROWSER))
+
+# --- build -------------------------------------------------------------------
+WARN := -Wall -Wextra -Wno-format-truncation
+PKG_CFLAGS = $(shell pkg-config --cflags hwloc inih papi 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs hwloc inih 2>/dev/null)
+# PAPI is loaded with dlopen (harness/pmb_counters_papi.c): a machine
+# without it still runs, with every counter empty and the reason recorded.
+LIBS = $(PKG_LIBS) -ldl -lpthread -lm
+# The counting allocator behind the `allocs` column.
+WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=posix_memalign,--wrap=aligned_alloc,--wrap=strdup
+GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+HARNESS_SRC := $(wildcard harness/*.c)
+KERNEL_SRC := $(wildcard kernels/*.c)
+LIB_SRC := $(filter-out harness/pmb_main.c,$(HARNESS_SRC)) $(KERNEL_SRC)
+HEADERS := $(wildcard harness/*.h kernels/*.h)
+
+BUILD := build/$(CONFIG)/$(FLAGSET)
+BIN := $(BUILD)/pmubench
+
+define compile_flags
+-std=gnu11 $(1) $(WARN) -Iharness -Ikernels $(PKG_CFLAGS) \
+  -DPMB_GIT_COMMIT='"$(GIT_COMMIT)"' -DPMB_CFLAGS='"$(strip $(1))"'
+endef
+
+.PHONY: build
+build: deps $(BIN)
+	@echo "built $(BIN) ($(CC) $(CFLAGS))"
+
+$(BUILD)/%.o: %.c $(HEADERS) Makefile configs/$(CONFIG).ini
+	@mkdir -p $(dir $@)
+	$(CC) $(call compile_flags,$(CFLAGS)) -c $< -o $@
+
+$(BIN): $(patsubst %.c,$(BUILD)/%.o,$(HARNESS_SRC) $(KERNEL_SRC))
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(WRAP) $(LIBS)
+
+# --- run ---------------------------------------------------------------------
+.PHONY: run list
+run: build
+	@$(if $(CONFIG_PICKED),echo "pmubench: no CONFIG given; using CONFIG=$(CONFIG) for $(ARCH) (available: $(CONFIGS))";)
+	$(BIN) --config configs/$(CONFIG).ini --flagset $(FLAGSET) --out $(OUT) $(ARGS)
+
+list: build
+	$(BIN) --config configs/$(CONFIG).ini --list
+
+# --- tests -------------------------------------------------------------------
+TEST_BUILD := build/test
+TEST_CFLAGS := -O2 -g -Werror
+TEST_BINS := $(TEST_BUILD)/test_kernels $(TEST_BUILD)/test_counters $(TEST_BUILD)/test_harness \
+	$(TEST_BUILD)/test_counters_sim $(TEST_BUILD)/pmubench
+
+$(TEST_BUILD)/obj/%.o: %.c $(HEADERS) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(call compile_flags,$(TEST_CFLAGS)) $(shell pkg-config --cflags cmocka) -c $< -o $@
+
+TEST_LIB_OBJ = $(patsubst %.c,$(TEST_BUILD)/obj/%.o,$(LIB_SRC))
+$(TEST_BUILD)/pmubench: $(TEST_LIB_OBJ) $(TEST_BUILD)/obj/harness/pmb_main.o
+	$(CC) $^ -o $@ $(WRAP) $(LIBS)
+$(TEST_BUILD)/test_%: $(TEST_LIB_OBJ) $(TEST_BUILD)/obj/tests/test_%.o
+	$(CC) $^ -o $@ $(WRAP) $(LIBS) $(shell pkg-config --libs cmocka)
+
+.PHONY: test test-build
+test-build: deps-test $(TEST_BINS)
+test: test-build
+	@tests/run.sh
+
+# --- scripts -----------------------------------------------------------------
+LATEST = $(shell ls -1dt $(OUT)/*/ 2>/dev/null | head -n 1)
+RUN ?= $(LATEST)
+.PHONY: plot report compare
+plot: deps-test
+	@test -n "$(RUN)" || { echo "pmubench: error: no run in $(OUT)/; make run first, or give RUN=results/<dir>" >&2; exit 1; }
+	$(PYTHON) scripts/plot.py $(RUN)
+	$(PYTHON) scripts/report.py $(RUN)
+report: plot
+compare: deps-test
+	@test -n "$(A)" || { echo "pmubench: error: give two runs: make compare A=results/<run> B=results/<run> (or A=<run> FLAGSETS=O0,O3-native)" >&2; exit 1; }
+	$(PYTHON) scripts/compare.py $(A) $(B) $(if $(FLAGSETS),--flagsets $(FLAGSETS)) $(COMPARE_ARGS)
+
+# --- install / clean ---------------------------------------------------------
+.PHONY: install clean help
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/pmubench
+
+clean:
+	rm -rf build
+
+help:
+	@echo "pmubench — hardware performance-counter microbenchmarks"
+	@echo
+	@echo "  make run CONFIG=x86     install deps, build, run the sweep into $(OUT)/<run>/"
+	@echo "  make test               build and run the whole test suite"
+	@echo "  make list               kernels, variants, counters available here and why not"
+	@echo "  make plot [RUN=dir]     plots + report.html for a run (default: newest)"
+	@echo "  make compare A=dir B=dir  ratios with CIs and Mann-Whitney p-values"
+	@echo "  make install [PREFIX=/usr/local DESTDIR=]"
+	@echo
+	@echo "  configs: $(CONFIGS)   (CONFIG=$(CONFIG)$(if $(CONFIG_PICKED), picked for $(ARCH)))"
+	@echo "  extra harness options: make run ARGS='--filter sum --sizes 4K,1M'"

@@ -1,0 +1,77 @@
+/* pmb_report.h — reporters, one per output format (as Google Benchmark's
+ * reporters): the runner hands each finished sample and each finished
+ * point to every reporter; a reporter decides how to write it. */
+#ifndef PMB_REPORT_H
+#define PMB_REPORT_H
+
+#include "pmb_counters.h"
+#include "pmb_plan.h"
+#include "pmb_stats.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define PMB_SCHEMA_VERSION 1
+
+/* Per-element metrics summarised per point: the summary's `metric` column. */
+enum pmb_metric {
+	PMB_METRIC_NS,
+	PMB_METRIC_TSC,
+	PMB_METRIC_COUNTER0, /* PMB_CTR_COUNT counters follow, in counter order */
+	PMB_METRIC_ALLOCS = PMB_METRIC_COUNTER0 + PMB_CTR_COUNT,
+	PMB_METRIC_COUNT
+};
+
+const char *pmb_metric_name(int metric); /* "ns_per_elem", "l1d_misses_per_elem", ... */
+const char *pmb_metric_unit(int metric); /* "ns", "ticks", "events", "allocs" */
+
+struct pmb_run_info {
+	char run_id[160];
+	char run_dir[1024];
+	const char *flagset;
+	const char *compiler;     /* "gcc-12.2.0" */
+	const char *counter_source;
+	int has_ticks;
+};
+
+struct pmb_sample_row {
+	const struct pmb_point *point;
+	int thread;           /* 0..T-1, or -1 for the aggregate of a multi-thread sample */
+	int core;             /* OS index of the PU; -1 on aggregate rows */
+	uint64_t rep;
+	uint64_t iters;
+	uint64_t ns;          /* raw wall time of the sample */
+	uint64_t tsc_ticks;
+	double overhead_ns;   /* measured cost of an empty sample on this thread */
+	struct pmb_counter_values counters;
+	uint64_t allocs;
+	int counter_pass;
+	int valid;
+};
+
+/* Per-element value of a metric for one sample row; NAN when not counted. */
+double pmb_report_metric_value(const struct pmb_sample_row *row, int metric);
+
+struct pmb_point_summary {
+	const struct pmb_point *point;
+	int thread; /* as in rows */
+	struct pmb_summary metric[PMB_METRIC_COUNT];
+	double overhead_ns;
+	int valid;  /* all samples valid */
+};
+
+struct pmb_reporter {
+	void *self;
+	int (*sample)(void *self, const struct pmb_run_info *run, const struct pmb_sample_row *row);
+	int (*point)(void *self, const struct pmb_run_info *run, const struct pmb_point_summary *s);
+	void (*close)(void *self);
+};
+
+/* CSV: size-<bytes>.csv (raw rows) and summary.csv in run->run_dir,
+ * appended and flushed row by row; headers only when a file is new. */
+int pmb_report_csv_open(struct pmb_reporter *rep, const struct pmb_run_info *run);
+
+/* Console: one line per finished point on stderr (progress, with ETA). */
+int pmb_report_console_open(struct pmb_reporter *rep, size_t npoints, int quiet);
+
+#endif

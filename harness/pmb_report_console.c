@@ -1,0 +1,72 @@
+/* Console reporter: progress on stderr, one line per finished point, so a
+ * long sweep shows where it is and how long is left. */
+#include "pmb_clock.h"
+#include "pmb_error.h"
+#include "pmb_parse.h"
+#include "pmb_report.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char *const level_names[] = {"", "L1", "L2", "L3", "DRAM"};
+
+struct console_reporter {
+	size_t npoints, done;
+	uint64_t start_ns;
+	int quiet;
+};
+
+static int console_sample(void *self, const struct pmb_run_info *run,
+			  const struct pmb_sample_row *row)
+{
+	(void)self, (void)run, (void)row;
+	return 0;
+}
+
+static int console_point(void *self, const struct pmb_run_info *run,
+			 const struct pmb_point_summary *s)
+{
+	struct console_reporter *c = self;
+	(void)run;
+	/* One line per point: the thread-0 summary when single-threaded,
+	 * the aggregate otherwise. */
+	if (!(s->point->threads == 1 ? s->thread == 0 : s->thread < 0))
+		return 0;
+	c->done++;
+	if (c->quiet)
+		return 0;
+	double elapsed = (double)(pmb_clock_ns() - c->start_ns) / 1e9;
+	double eta = c->done ? elapsed / (double)c->done * (double)(c->npoints - c->done) : 0;
+	const struct pmb_summary *ns = &s->metric[PMB_METRIC_NS];
+	char size[32];
+	double half = (ns->ci_high - ns->ci_low) / 2 / ns->median * 100;
+	char name[64];
+	snprintf(name, sizeof name, "%s/%s", s->point->kernel->family, s->point->kernel->variant);
+	fprintf(stderr, "[%4zu/%zu] %-28s %9s %-4s t=%d  %9.4g ns/elem +-%4.1f%%  n=%-3zu %s ETA %dm%02ds\n",
+		c->done, c->npoints, name, pmb_format_size(s->point->size_bytes, size, sizeof size),
+		level_names[s->point->cache_level], s->point->threads, ns->median,
+		isfinite(half) ? half : 0.0, ns->n, s->valid ? "" : "INVALID", (int)eta / 60,
+		(int)eta % 60);
+	return 0;
+}
+
+static void console_close(void *self)
+{
+	free(self);
+}
+
+int pmb_report_console_open(struct pmb_reporter *rep, size_t npoints, int quiet)
+{
+	struct console_reporter *c = calloc(1, sizeof *c);
+	if (!c)
+		return pmb_error("out of memory");
+	c->npoints = npoints;
+	c->start_ns = pmb_clock_ns();
+	c->quiet = quiet;
+	rep->self = c;
+	rep->sample = console_sample;
+	rep->point = console_point;
+	rep->close = console_close;
+	return 0;
+}

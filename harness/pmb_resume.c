@@ -1,0 +1,70 @@
+#include "pmb_resume.h"
+#include "pmb_error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Columns of summary.csv used here (README "CSV schema"). */
+enum { COL_KERNEL = 3, COL_VARIANT = 4, COL_SIZE = 5, COL_THREADS = 8, NCOLS_MIN = 9 };
+
+static int split(char *line, char **fields, int max)
+{
+	int n = 0;
+	for (char *p = line; n < max;) {
+		fields[n++] = p;
+		char *comma = strchr(p, ',');
+		if (!comma)
+			break;
+		*comma = '\0';
+		p = comma + 1;
+	}
+	return n;
+}
+
+int pmb_resume_mark_done(const char *run_dir, struct pmb_plan *plan, size_t *ndone)
+{
+	*ndone = 0;
+	char path[1100];
+	snprintf(path, sizeof path, "%s/summary.csv", run_dir);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		return pmb_error("--resume: cannot read %s: %s", path, strerror(errno));
+	}
+	char line[4096];
+	int lineno = 0;
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		if (!strchr(line, '\n'))
+			continue; /* a last line cut by the interruption */
+		line[strcspn(line, "\r\n")] = '\0';
+		if (lineno == 1) {
+			if (strncmp(line, "run_id,flagset,compiler,kernel,variant,size_bytes", 50) != 0) {
+				fclose(f);
+				return pmb_error("--resume: %s does not start with the summary header; "
+						 "is this a pmubench run of this version?",
+						 path);
+			}
+			continue;
+		}
+		char *fields[32];
+		if (split(line, fields, 32) < NCOLS_MIN)
+			continue;
+		unsigned long long size = strtoull(fields[COL_SIZE], NULL, 10);
+		int threads = atoi(fields[COL_THREADS]);
+		for (size_t i = 0; i < plan->npoints; i++) {
+			struct pmb_point *p = &plan->points[i];
+			if (!p->done && p->size_bytes == size && p->threads == threads &&
+			    !strcmp(p->kernel->family, fields[COL_KERNEL]) &&
+			    !strcmp(p->kernel->variant, fields[COL_VARIANT])) {
+				p->done = 1;
+				(*ndone)++;
+			}
+		}
+	}
+	fclose(f);
+	return 0;
+}

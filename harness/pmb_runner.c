@@ -1,0 +1,375 @@
+#define _GNU_SOURCE
+#include "pmb_runner.h"
+#include "pmb_alloc_count.h"
+#include "pmb_clock.h"
+#include "pmb_error.h"
+#include "pmb_parse.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OVERHEAD_SAMPLES 11
+
+/* Shared by the workers of one point.  Worker 0 leads: it decides the
+ * iteration count and when to stop, and hands rows to the reporters
+ * between samples (never inside a measured region). */
+struct point_run {
+	const struct pmb_runner *r;
+	const struct pmb_point *p;
+	pthread_barrier_t barrier;
+	int failed;                 /* any worker failed: all leave */
+	char error[1024];
+	pthread_mutex_t error_lock;
+	uint64_t iters;             /* agreed by all workers */
+	uint64_t wanted_iters[256]; /* per worker, from its warm-up */
+	int stop;
+	struct pmb_sample_row *rows; /* [sample][T + 1]: workers, then aggregate */
+	size_t rows_cap;             /* in samples */
+	uint64_t nsamples;
+	double overhead_ns[256];
+	struct pmb_point_outcome *out;
+};
+
+struct worker {
+	struct point_run *pr;
+	int index;
+	pthread_t thread;
+};
+
+static void record_failure(struct point_run *pr, const char *message)
+{
+	pthread_mutex_lock(&pr->error_lock);
+	if (!pr->failed)
+		snprintf(pr->error, sizeof pr->error, "%s", message);
+	pr->failed = 1;
+	pthread_mutex_unlock(&pr->error_lock);
+}
+
+static int compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* One measured sample: clocks outside, counters inside, so counters do not
+ * count the clock reads (the simulator would) and the clocks include the
+ * counter start/stop, which the empty-sample overhead then removes. */
+static void measure(struct point_run *pr, struct pmb_kernel_ctx *ctx, void *cstate,
+		    uint64_t iters, uint64_t rep, int index, struct pmb_sample_row *row)
+{
+	const struct pmb_runner *r = pr->r;
+	const struct pmb_kernel *k = pr->p->kernel;
+	int pass = (int)(rep % (uint64_t)r->counters->npasses);
+	char label[160];
+	snprintf(label, sizeof label, "%s/%s/%llu/t%d/r%llu", k->family, k->variant,
+		 (unsigned long long)pr->p->size_bytes, index, (unsigned long long)rep);
+
+	memset(row, 0, sizeof *row);
+	struct pmb_alloc_count a0 = pmb_alloc_count_thread();
+	uint64_t t0 = pmb_clock_ns();
+	uint64_t k0 = pmb_clock_ticks();
+	int rc = r->backend->start(cstate, pass);
+	for (uint64_t i = 0; i < iters; i++)
+		k->run(ctx);
+	if (rc == 0)
+		rc = r->backend->stop_and_read(cstate, pass, label, &row->counters);
+	uint64_t k1 = pmb_clock_ticks();
+	uint64_t t1 = pmb_clock_ns();
+	struct pmb_alloc_count a1 = pmb_alloc_count_thread();
+	if (rc != 0) {
+		row->counters.counted = 0;
+		record_failure(pr, pmb_error_message());
+	}
+	row->point = pr->p;
+	row->thread = index;
+	row->rep = rep;
+	row->iters = iters;
+	row->ns = t1 - t0;
+	row->tsc_ticks = k1 - k0;
+	row->allocs = a1.allocs - a0.allocs;
+	row->counter_pass = pass;
+	row->valid = iters == 0 || k->check(ctx) == 0;
+}
+
+static void aggregate(const struct point_run *pr, struct pmb_sample_row *rows)
+{
+	int T = pr->p->threads;
+	struct pmb_sample_row *agg = &rows[T];
+	*agg = rows[0];
+	agg->thread = -1;
+	agg->core = -1;
+	agg->allocs = 0;
+	agg->valid = 1;
+	agg->overhead_ns = 0;
+	agg->counters.counted = PMB_CTR_ALL_MASK;
+	memset(agg->counters.value, 0, sizeof agg->counters.value);
+	for (int t = 0; t < T; t++) {
+		/* Wall time of the group is its slowest member (they start
+		 * together at the barrier); counts add up. */
+		if (rows[t].ns > agg->ns)
+			agg->ns = rows[t].ns;
+		if (rows[t].tsc_ticks > agg->tsc_ticks)
+			agg->tsc_ticks = rows[t].tsc_ticks;
+		if (rows[t].overhead_ns > agg->overhead_ns)
+			agg->overhead_ns = rows[t].overhead_ns;
+		agg->allocs += rows[t].allocs;
+		agg->valid &= rows[t].valid;
+		agg->counters.counted &= rows[t].counters.counted;
+		for (int c = 0; c < PMB_CTR_COUNT; c++)
+			agg->counters.value[c] += rows[t].counters.value[c];
+	}
+}
+
+static int report_rows(struct point_run *pr, struct pmb_sample_row *rows)
+{
+	const struct pmb_runner *r = pr->r;
+	int T = pr->p->threads;
+	for (int t = 0; t <= T; t++) {
+		if (t == T && T == 1)
+			break; /* the aggregate of one thread is that thread */
+		for (size_t i = 0; i < r->nreporters; i++)
+			if (r->reporters[i].sample(r->reporters[i].self, r->run, &rows[t]) != 0)
+				return -1;
+	}
+	return 0;
+}
+
+static int grow_rows(struct point_run *pr)
+{
+	size_t width = (size_t)pr->p->threads + 1;
+	if (pr->nsamples < pr->rows_cap)
+		return 0;
+	size_t cap = pr->rows_cap ? pr->rows_cap * 2 : 64;
+	struct pmb_sample_row *rows = realloc(pr->rows, cap * width * sizeof *rows);
+	if (!rows)
+		return pmb_error("out of memory for samples");
+	pr->rows = rows;
+	pr->rows_cap = cap;
+	return 0;
+}
+
+/* Leader only: should sampling stop after this sample? */
+static int enough_samples(struct point_run *pr, uint64_t sampling_start_ns)
+{
+	const struct pmb_options *opt = pr->r->opt;
+	if (*pr->r->interrupted) {
+		pr->out->interrupted = 1;
+		return 1;
+	}
+	if (pr->nsamples >= opt->max_samples)
+		return 1;
+	if (pr->nsamples < opt->min_samples)
+		return 0;
+	double elapsed = (double)(pmb_clock_ns() - sampling_start_ns) / 1e9;
+	if (elapsed >= opt->point_seconds)
+		return 1;
+	size_t width = (size_t)pr->p->threads + 1;
+	int col = pr->p->threads == 1 ? 0 : pr->p->threads;
+	double *v = malloc(pr->nsamples * sizeof *v);
+	if (!v)
+		return 1;
+	for (uint64_t s = 0; s < pr->nsamples; s++)
+		v[s] = pmb_report_metric_value(&pr->rows[s * width + (size_t)col], PMB_METRIC_NS);
+	double rel = pmb_stats_median_ci_rel_halfwidth(v, pr->nsamples);
+	free(v);
+	return rel <= opt->target_ci;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct point_run *pr = w->pr;
+	const struct pmb_runner *r = pr->r;
+	const struct pmb_point *p = pr->p;
+	const struct pmb_kernel *k = p->kernel;
+	int leader = w->index == 0;
+	void *cstate = NULL;
+	int have_ctx = 0, have_counters = 0;
+	int core = r->topo->core_os_index[w->index];
+	struct pmb_kernel_ctx ctx = {.n = p->n_elems, .seed = r->opt->seed, .thread = w->index};
+	char msg[1024];
+
+	if (pmb_topology_pin_thread(core) != 0) {
+		record_failure(pr, pmb_error_message());
+	} else if (r->backend->thread_open(r->counters, &cstate) != 0) {
+		record_failure(pr, pmb_error_message());
+	} else {
+		have_counters = 1;
+		if (k->setup(&ctx) != 0) {
+			char size[32];
+			snprintf(msg, sizeof msg,
+				 "cannot set up %s/%s at %s on thread %d: out of memory; use smaller "
+				 "--sizes",
+				 k->family, k->variant, pmb_format_size(p->size_bytes, size, sizeof size),
+				 w->index);
+			record_failure(pr, msg);
+		} else {
+			have_ctx = 1;
+		}
+	}
+	pthread_barrier_wait(&pr->barrier);
+	if (pr->failed)
+		goto out;
+
+	/* Cost of an empty sample (clocks + counter start/stop), to subtract
+	 * from every sample of this worker. */
+	double empty[OVERHEAD_SAMPLES];
+	struct pmb_sample_row scratch;
+	for (int i = 0; i < OVERHEAD_SAMPLES; i++) {
+		measure(pr, &ctx, cstate, 0, (uint64_t)i, w->index, &scratch);
+		empty[i] = (double)scratch.ns;
+	}
+	qsort(empty, OVERHEAD_SAMPLES, sizeof empty[0], compare_double);
+	pr->overhead_ns[w->index] = empty[OVERHEAD_SAMPLES / 2];
+
+	/* Warm-up: caches, TLB, branch predictors and frequency settle; its
+	 * passes also tell how many passes make one sample long enough. */
+	uint64_t warm_start = pmb_clock_ns(), passes = 0, warm_ns;
+	uint64_t warm_budget = (uint64_t)(r->opt->warmup_ms * 1e6);
+	do {
+		k->run(&ctx);
+		passes++;
+		warm_ns = pmb_clock_ns() - warm_start;
+	} while (warm_ns < warm_budget && !*r->interrupted);
+	if (k->check(&ctx) != 0) {
+		snprintf(msg, sizeof msg, "%s/%s gave a wrong result in warm-up (size %llu): the "
+			 "kernel is broken; run tests (make test)",
+			 k->family, k->variant, (unsigned long long)p->size_bytes);
+		record_failure(pr, msg);
+	}
+	double pass_ns = (double)warm_ns / (double)passes;
+	double want = r->opt->min_sample_ms * 1e6 / (pass_ns > 1 ? pass_ns : 1);
+	pr->wanted_iters[w->index] = want < 1 ? 1 : (uint64_t)ceil(want);
+	pthread_barrier_wait(&pr->barrier);
+	if (leader) {
+		pr->iters = 1;
+		for (int t = 0; t < p->threads; t++)
+			if (pr->wanted_iters[t] > pr->iters)
+				pr->iters = pr->wanted_iters[t];
+	}
+	pthread_barrier_wait(&pr->barrier);
+	if (pr->failed)
+		goto out;
+
+	size_t width = (size_t)p->threads + 1;
+	uint64_t sampling_start = pmb_clock_ns();
+	for (uint64_t rep = 0;; rep++) {
+		if (leader && grow_rows(pr) != 0)
+			record_failure(pr, pmb_error_message());
+		pthread_barrier_wait(&pr->barrier);
+		if (pr->failed)
+			break;
+		struct pmb_sample_row *rows = &pr->rows[rep * width];
+		measure(pr, &ctx, cstate, pr->iters, rep, w->index, &rows[w->index]);
+		rows[w->index].core = core;
+		rows[w->index].overhead_ns = pr->overhead_ns[w->index];
+		pthread_barrier_wait(&pr->barrier);
+		if (leader) {
+			aggregate(pr, rows);
+			pr->nsamples = rep + 1;
+			if (report_rows(pr, rows) != 0)
+				record_failure(pr, pmb_error_message());
+			pr->stop = enough_samples(pr, sampling_start);
+		}
+		pthread_barrier_wait(&pr->barrier);
+		if (pr->stop || pr->failed)
+			break;
+	}
+out:
+	if (have_ctx)
+		k->teardown(&ctx);
+	if (have_counters)
+		r->backend->thread_close(cstate);
+	return NULL;
+}
+
+static int report_summaries(struct point_run *pr)
+{
+	const struct pmb_runner *r = pr->r;
+	int T = pr->p->threads;
+	size_t width = (size_t)T + 1;
+	double *v = malloc((pr->nsamples ? pr->nsamples : 1) * sizeof *v);
+	struct pmb_point_summary *s = malloc(sizeof *s);
+	if (!v || !s) {
+		free(v);
+		free(s);
+		return pmb_error("out of memory");
+	}
+	int rc = 0;
+	for (int t = 0; t <= T && rc == 0; t++) {
+		if (t == T && T == 1)
+			break;
+		memset(s, 0, sizeof *s);
+		s->point = pr->p;
+		s->thread = t == T ? -1 : t;
+		s->valid = 1;
+		s->overhead_ns = pr->rows[t].overhead_ns;
+		for (int m = 0; m < PMB_METRIC_COUNT; m++) {
+			size_t n = 0;
+			for (uint64_t i = 0; i < pr->nsamples; i++) {
+				const struct pmb_sample_row *row = &pr->rows[i * width + (size_t)t];
+				if (m == 0)
+					s->valid &= row->valid;
+				double x = pmb_report_metric_value(row, m);
+				if (!isnan(x))
+					v[n++] = x;
+			}
+			pmb_stats_summarize(v, n, r->opt->seed + (uint64_t)m, &s->metric[m]);
+		}
+		for (size_t i = 0; i < r->nreporters && rc == 0; i++)
+			rc = r->reporters[i].point(r->reporters[i].self, r->run, s);
+		if (t == 0)
+			pr->out->valid = s->valid;
+	}
+	free(v);
+	free(s);
+	return rc;
+}
+
+int pmb_runner_run_point(const struct pmb_runner *r, const struct pmb_point *p,
+			 struct pmb_point_outcome *out)
+{
+	memset(out, 0, sizeof *out);
+	if (p->threads > 256 || p->threads > r->topo->ncores)
+		return pmb_error("%d threads asked for but only %d cores are usable", p->threads,
+				 r->topo->ncores);
+	struct point_run pr = {.r = r, .p = p, .out = out};
+	pthread_mutex_init(&pr.error_lock, NULL);
+	pthread_barrier_init(&pr.barrier, NULL, (unsigned)p->threads);
+	struct worker workers[256];
+	int started = 0;
+	for (int t = 0; t < p->threads; t++) {
+		workers[t] = (struct worker){.pr = &pr, .index = t};
+		if (pthread_create(&workers[t].thread, NULL, worker_main, &workers[t]) != 0)
+			break;
+		started++;
+	}
+	if (started < p->threads) {
+		/* The barrier counts all T: without them the started ones would
+		 * wait forever.  Cannot happen short of a resource limit. */
+		fprintf(stderr, "pmubench: cannot start %d threads\n", p->threads);
+		abort();
+	}
+	for (int t = 0; t < started; t++)
+		pthread_join(workers[t].thread, NULL);
+	pthread_barrier_destroy(&pr.barrier);
+	pthread_mutex_destroy(&pr.error_lock);
+
+	int rc = 0;
+	out->samples = pr.nsamples;
+	out->overhead_ns = pr.overhead_ns[0];
+	out->short_samples =
+		pr.nsamples && (double)pr.rows[0].ns < 1000.0 * r->clock_step_ns;
+	/* A point with at least one sample gets its summary even when it was
+	 * interrupted: its rows are kept, and --resume then skips it. */
+	if (pr.nsamples > 0 && report_summaries(&pr) != 0)
+		rc = -1;
+	if (pr.failed)
+		rc = pmb_error("%s", pr.error);
+	free(pr.rows);
+	return rc;
+}

@@ -1,0 +1,429 @@
+#!/usr/bin/python3
+"""Compare two pmubench runs (or two flag sets of one run), sample by sample."""
+
+import argparse
+import csv
+import math
+import os
+import sys
+import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+
+from pmb_load import (METRICS, PmbError, fmt_bytes, load_run,  # noqa: E402
+                      metric_unit, metric_values, primary_rows, scripts_main)
+
+KEY = ["kernel", "variant", "size_bytes", "threads"]
+CSV_COLUMNS = ["kernel", "variant", "size_bytes", "cache_level", "threads",
+               "metric", "samples_a", "samples_b", "median_a", "median_b",
+               "ratio", "ci_low", "ci_high", "change_pct", "p_value", "verdict"]
+
+
+def mann_whitney_p(a, b):
+    """Two-sided Mann-Whitney U p-value; 1.0 when it is undefined (all
+    values tied), NaN when a side has no samples."""
+    from scipy.stats import mannwhitneyu
+    if len(a) < 1 or len(b) < 1:
+        return math.nan
+    if np.all(a == a[0]) and np.all(b == b[0]) and a[0] == b[0]:
+        return 1.0
+    p = float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
+    return 1.0 if math.isnan(p) else p
+
+
+def ratio_ci(a, b, seed, n_boot=2000, conf=0.95):
+    """Percentile bootstrap CI of median(b)/median(a); a and b resampled
+    independently with a seeded generator (deterministic)."""
+    rng = np.random.default_rng(seed)
+    if len(a) < 2 or len(b) < 2:
+        return math.nan, math.nan
+    ma = np.median(a[rng.integers(0, len(a), size=(n_boot, len(a)))], axis=1)
+    mb = np.median(b[rng.integers(0, len(b), size=(n_boot, len(b)))], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = mb / ma
+    r = r[np.isfinite(r)]
+    if not len(r):
+        return math.nan, math.nan
+    q = (1 - conf) / 2
+    return float(np.quantile(r, q)), float(np.quantile(r, 1 - q))
+
+
+def key_seed(seed, key):
+    return (seed * 1000003 + zlib.crc32(repr(key).encode())) & 0xFFFFFFFF
+
+
+def select(run, flagset, which):
+    raw = run.raw
+    flagsets = sorted(raw["flagset"].unique())
+    if flagset is not None:
+        if flagset not in flagsets:
+            raise PmbError("run %s (%s) has no flagset %r; it has: %s"
+                           % (which, run.name, flagset, ", ".join(flagsets)))
+        raw = raw[raw["flagset"] == flagset]
+    elif len(flagsets) > 1:
+        raise PmbError("run %s (%s) holds several flagsets (%s); choose two "
+                       "with --flagsets X,Y" % (which, run.name, ", ".join(flagsets)))
+    raw = primary_rows(raw)
+    nbad = int((raw["valid"] != 1).sum())
+    if nbad:
+        print("note: run %s: ignoring %d sample(s) that failed the self-check"
+              % (which, nbad), file=sys.stderr)
+    return raw[raw["valid"] == 1]
+
+
+def groups(raw, metric):
+    vals = metric_values(raw, metric)
+    out = {}
+    levels = {}
+    for key, idx in raw.groupby(KEY, sort=True).groups.items():
+        v = vals.loc[idx].dropna().to_numpy(float)
+        out[key] = v
+        levels[key] = raw.loc[idx, "cache_level"].iloc[0]
+    return out, levels
+
+
+def describe(run, raw, flagset):
+    m = run.meta
+    compilers = sorted(raw["compiler"].unique())
+    return {
+        "cpu_model": m.get("cpu_model") or "unknown CPU",
+        "compiler": ", ".join(compilers) or m.get("compiler", "?"),
+        "cflags": m.get("cflags") or "",
+        "flagset": flagset or ", ".join(sorted(raw["flagset"].unique())),
+        "run_id": ", ".join(sorted(raw["run_id"].unique())) or m.get("run_id", "?"),
+    }
+
+
+def compare(ga, gb, la, metric, threshold, alpha, seed):
+    rows = []
+    for key in sorted(set(ga) & set(gb)):
+        a, b = ga[key], gb[key]
+        kernel, variant, size, threads = key
+        row = dict(kernel=kernel, variant=variant, size_bytes=int(size),
+                   cache_level=la.get(key, ""), threads=int(threads),
+                   metric=metric, samples_a=len(a), samples_b=len(b))
+        if not len(a) or not len(b):
+            row.update(median_a=math.nan, median_b=math.nan, ratio=math.nan,
+                       ci_low=math.nan, ci_high=math.nan, change_pct=math.nan,
+                       p_value=math.nan, verdict="n/a")
+            rows.append(row)
+            continue
+        ma, mb = float(np.median(a)), float(np.median(b))
+        ratio = mb / ma if ma else (1.0 if mb == ma else math.inf)
+        lo, hi = ratio_ci(a, b, key_seed(seed, key))
+        p = mann_whitney_p(a, b)
+        change = (ratio - 1) * 100
+        verdict = "same"
+        if not math.isnan(p) and p < alpha and abs(change) > threshold:
+            verdict = "slower" if ratio > 1 else "faster"
+        row.update(median_a=ma, median_b=mb, ratio=ratio, ci_low=lo,
+                   ci_high=hi, change_pct=change, p_value=p, verdict=verdict)
+        rows.append(row)
+    return rows
+
+
+def bench_name(r):
+    name = "%s/%s/%s" % (r["kernel"], r["variant"],
+                         fmt_bytes(r["size_bytes"]).replace(" ", ""))
+    if r["threads"] > 1:
+        name += "/threads:%d" % r["threads"]
+    return name
+
+
+def fmt_num(x, digits=4):
+    """Four significant digits, trailing zeros kept: 1.000, 0.2500, 12.80."""
+    if x is None or (isinstance(x, float) and (math.isnan(x) or math.isinf(x))):
+        return "-"
+    if x == 0:
+        return "0"
+    mag = math.floor(math.log10(abs(x)))
+    if mag >= digits + 2 or mag < -4:
+        return "%.*e" % (digits - 1, x)
+    return "%.*f" % (max(0, digits - 1 - mag), x)
+
+
+def fmt_p(p):
+    if math.isnan(p):
+        return "-"
+    return "%.4f" % p if p >= 1e-4 else "%.1e" % p
+
+
+COLOURS = {"slower": "\033[31m", "faster": "\033[32m", "same": "",
+           "n/a": "\033[2m"}
+RESET = "\033[0m"
+
+
+def print_table(rows, unit, colour, out=sys.stdout):
+    head = ["Benchmark", "A " + unit, "B " + unit, "B/A", "95% CI",
+            "change", "p-value", "verdict"]
+    body = []
+    for r in rows:
+        ci = "-" if math.isnan(r["ci_low"]) else \
+            "[%.3f, %.3f]" % (r["ci_low"], r["ci_high"])
+        body.append([bench_name(r), fmt_num(r["median_a"]),
+                     fmt_num(r["median_b"]),
+                     "-" if math.isnan(r["ratio"]) else "%.3f" % r["ratio"],
+                     ci,
+                     "-" if math.isnan(r["change_pct"]) else "%+.1f%%" % r["change_pct"],
+                     fmt_p(r["p_value"]), r["verdict"]])
+    widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
+    left = {0, 7}
+
+    def line(cells):
+        return "  ".join(c.ljust(w) if i in left else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    print(line(head), file=out)
+    print("-" * len(line(head)), file=out)
+    for r, cells in zip(rows, body):
+        text = line(cells)
+        c = COLOURS.get(r["verdict"], "") if colour else ""
+        print(c + text + (RESET if c else ""), file=out)
+
+
+def write_csv(rows, path):
+    def cell(v):
+        if isinstance(v, float):
+            return "" if math.isnan(v) else "%.6g" % v
+        return v
+
+    def write(f):
+        w = csv.DictWriter(f, fieldnames=CSV_COLUMNS, lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: cell(v) for k, v in r.items()})
+
+    if path == "-":
+        write(sys.stdout)
+        return
+    try:
+        with open(path, "w", newline="") as f:
+            write(f)
+    except OSError as e:
+        raise PmbError("cannot write %s: %s; pass a writable path to --csv"
+                       % (path, e.strerror or e))
+
+
+def plot_overlay(ga, gb, metric, label_a, label_b, caches, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FixedLocator, NullLocator
+    from plot import PALETTE, size_ticks
+
+    keys = sorted(set(ga) | set(gb))
+    kernels = sorted({k[0] for k in keys})
+    n = len(kernels)
+    cols = 1 if n == 1 else 2
+    nrows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(nrows, cols, figsize=(7.2 * cols, 4.2 * nrows),
+                             dpi=110, squeeze=False)
+    for ax, kernel in zip(axes.flat, kernels):
+        series = sorted({(k[1], k[3]) for k in keys if k[0] == kernel})
+        multi = len({t for _, t in series}) > 1
+        xs_all = []
+        for i, (variant, threads) in enumerate(series):
+            colour = PALETTE[i % len(PALETTE)]
+            label = variant + (" (%d thr)" % threads if multi else "")
+            for g, style, tag, mk in ((ga, "-", label_a, "o"), (gb, "--", label_b, "s")):
+                pts = sorted((k[2], float(np.median(v))) for k, v in g.items()
+                             if k[0] == kernel and k[1] == variant
+                             and k[3] == threads and len(v))
+                if not pts:
+                    continue
+                x, y = zip(*pts)
+                xs_all.extend(x)
+                ax.plot(x, y, style, color=colour, marker=mk, markersize=3.5,
+                        linewidth=1.5, label="%s \u2014 %s" % (label, tag))
+        if xs_all:
+            lo, hi = min(xs_all) / 1.5, max(xs_all) * 1.5
+            ax.set_xscale("log", base=2)
+            ax.set_xlim(lo, hi)
+            ticks = size_ticks(lo, hi)
+            ax.xaxis.set_major_locator(FixedLocator(ticks))
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.set_xticklabels([fmt_bytes(t) for t in ticks], fontsize=8)
+            for lvl, sz in sorted(caches.items(), key=lambda kv: kv[1]):
+                if lo <= sz <= hi:
+                    ax.axvline(sz, color="#666", linestyle=":", linewidth=0.9)
+                    ax.annotate(lvl, xy=(sz, 1.0), xycoords=("data", "axes fraction"),
+                                xytext=(2, -2), textcoords="offset points",
+                                va="top", fontsize=8, color="#555")
+        ax.set_ylim(bottom=0)
+        ax.set_title("%s \u2014 %s" % (kernel, metric), loc="left", fontweight="bold")
+        ax.set_xlabel("working-set size")
+        ax.set_ylabel(metric_unit(metric))
+        ax.grid(alpha=0.25)
+        ax.legend(fontsize=7.5, frameon=False)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    fig.suptitle("solid: A = %s    dashed: B = %s" % (label_a, label_b), fontsize=9)
+    fig.tight_layout()
+    try:
+        fig.savefig(path)
+    except (OSError, ValueError) as e:
+        raise PmbError("cannot write plot %s: %s (use a .png, .svg or .pdf "
+                       "name in a writable directory)" % (path, e))
+    plt.close(fig)
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(
+        description="Compare two pmubench runs A and B (or two flag sets of "
+                    "one run) from their raw samples. For each kernel x "
+                    "variant x size x threads present in both: medians, the "
+                    "ratio B/A with a seeded 95%% bootstrap CI, a two-sided "
+                    "Mann-Whitney U p-value, and a verdict: 'slower'/'faster' "
+                    "when p < ALPHA and |B/A - 1| > THRESHOLD %%, else 'same'. "
+                    "Multi-thread samples are compared on their 'all' "
+                    "(aggregate) rows.",
+        epilog="examples:\n"
+               "  compare.py results/run-old results/run-new\n"
+               "  compare.py results/run --flagsets O0,O3-native --csv cmp.csv\n"
+               "  compare.py A B --fail-on-regression 5    # CI gate\n"
+               "exit status: 0 ok; 1 a significant slowdown exceeds "
+               "--fail-on-regression; 2 bad input.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("a", metavar="A", help="baseline run directory")
+    ap.add_argument("b", metavar="B", nargs="?",
+                    help="contender run directory (omit with --flagsets to "
+                         "compare two flag sets inside A)")
+    ap.add_argument("--flagsets", metavar="X,Y",
+                    help="compare flagset X (baseline, from A) with flagset Y "
+                         "(from B, or from A when B is omitted)")
+    ap.add_argument("--metric", default="ns_per_elem", choices=METRICS,
+                    metavar="METRIC",
+                    help="metric to compare (default ns_per_elem); one of: "
+                         + ", ".join(METRICS))
+    ap.add_argument("--threshold", type=float, default=1.0, metavar="PCT",
+                    help="noise threshold in %%: smaller changes are 'same' "
+                         "(default 1)")
+    ap.add_argument("--alpha", type=float, default=0.05,
+                    help="significance level for the U test (default 0.05)")
+    ap.add_argument("--seed", type=int, default=1,
+                    help="bootstrap seed (default 1; same seed, same CIs)")
+    ap.add_argument("--csv", metavar="OUT", help="also write the table as CSV "
+                    "('-' for stdout, replacing the table)")
+    ap.add_argument("--plot", metavar="OUT",
+                    help="write an overlaid plot of both runs (.png/.svg/.pdf)")
+    ap.add_argument("--fail-on-regression", type=float, metavar="PCT",
+                    help="exit 1 if any significant slowdown exceeds PCT %%")
+    ap.add_argument("--color", choices=("auto", "always", "never"),
+                    default="auto", help="colour the verdicts (default: auto, "
+                    "only on a terminal and without NO_COLOR)")
+    args = ap.parse_args(argv)
+    if args.b is None and not args.flagsets:
+        ap.error("give two run directories A B, or one run directory with "
+                 "--flagsets X,Y")
+    if args.flagsets:
+        parts = [p.strip() for p in args.flagsets.split(",")]
+        if len(parts) != 2 or not all(parts):
+            ap.error("--flagsets takes two names separated by a comma, e.g. "
+                     "--flagsets O0,O3-native")
+        args.flagsets = parts
+    if not 0 < args.alpha < 1:
+        ap.error("--alpha must be between 0 and 1 (e.g. 0.05)")
+    if args.threshold < 0:
+        ap.error("--threshold must be >= 0 (a percentage, e.g. 1)")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    same_run = args.b is None or os.path.realpath(args.b) == os.path.realpath(args.a)
+    run_a = load_run(args.a)
+    run_b = run_a if same_run else load_run(args.b)
+    fa, fb = args.flagsets or (None, None)
+    raw_a = select(run_a, fa, "A")
+    raw_b = select(run_b, fb, "B")
+    label_a = run_a.name + (" [%s]" % fa if fa else "")
+    label_b = run_b.name + (" [%s]" % fb if fb else "")
+
+    ga, la = groups(raw_a, args.metric)
+    gb, _ = groups(raw_b, args.metric)
+    common = set(ga) & set(gb)
+    if not common:
+        def what(g):
+            ks = sorted({"%s/%s" % (k[0], k[1]) for k in g})
+            sz = sorted({k[2] for k in g})
+            return "%s at %s" % (", ".join(ks) or "nothing",
+                                 ", ".join(fmt_bytes(s) for s in sz) or "no size")
+        raise PmbError("runs share no kernel/variant/size/threads to compare: "
+                       "A (%s) has %s; B (%s) has %s. Compare runs of the same "
+                       "config, or pick flag sets with --flagsets"
+                       % (label_a, what(ga), label_b, what(gb)))
+
+    rows = compare(ga, gb, la, args.metric, args.threshold, args.alpha, args.seed)
+    counted = [r for r in rows if r["verdict"] != "n/a"]
+    if not counted:
+        side = "A" if all(r["samples_a"] == 0 for r in rows) else "B"
+        run = run_a if side == "A" else run_b
+        counter = args.metric[: -len("_per_elem")]
+        reason = run.counter_info(counter).get("reason") or "no samples"
+        raise PmbError("metric %s was not counted in run %s (%s); pick another "
+                       "with --metric" % (args.metric, side, reason))
+
+    da, db = describe(run_a, raw_a, fa), describe(run_b, raw_b, fb)
+    to_stdout = args.csv != "-"
+    out = sys.stdout if to_stdout else sys.stderr
+    print("A: %s  (%s, %s)" % (label_a, da["run_id"], da["compiler"]), file=out)
+    print("B: %s  (%s, %s)" % (label_b, db["run_id"], db["compiler"]), file=out)
+    if da["cpu_model"] != db["cpu_model"]:
+        print("note: machines differ: A %s, B %s"
+              % (da["cpu_model"], db["cpu_model"]), file=out)
+    else:
+        print("machine: %s" % da["cpu_model"], file=out)
+    if da["compiler"] != db["compiler"]:
+        print("note: compilers differ: A %s, B %s"
+              % (da["compiler"], db["compiler"]), file=out)
+    if same_run and fa:
+        print("note: flag sets differ: A %s, B %s (same run)" % (fa, fb), file=out)
+    elif da["cflags"] != db["cflags"]:
+        print("note: cflags differ: A '%s', B '%s'"
+              % (da["cflags"], db["cflags"]), file=out)
+    print("metric: %s (%s); ratio B/A, >1 means B is slower; verdict needs "
+          "p < %g and |change| > %g%%"
+          % (args.metric, metric_unit(args.metric), args.alpha, args.threshold),
+          file=out)
+    only_a, only_b = len(set(ga) - common), len(set(gb) - common)
+    print("", file=out)
+
+    colour = (args.color == "always"
+              or (args.color == "auto" and out.isatty()
+                  and not os.environ.get("NO_COLOR")))
+    print_table(rows, metric_unit(args.metric), colour, out)
+    n = {v: sum(1 for r in rows if r["verdict"] == v)
+         for v in ("slower", "faster", "same", "n/a")}
+    print("", file=out)
+    summary = ("%d compared: %d slower, %d faster, %d same"
+               % (len(rows), n["slower"], n["faster"], n["same"]))
+    if n["n/a"]:
+        summary += ", %d without samples" % n["n/a"]
+    if only_a or only_b:
+        summary += "; %d only in A, %d only in B (not compared)" % (only_a, only_b)
+    print(summary, file=out)
+
+    if args.csv:
+        write_csv(rows, args.csv)
+    if args.plot:
+        caches = run_a.caches()
+        plot_overlay(ga, gb, args.metric, label_a, label_b, caches, args.plot)
+        print("plot: %s" % args.plot, file=out)
+
+    if args.fail_on_regression is not None:
+        bad = [r for r in rows if r["verdict"] == "slower"
+               and r["change_pct"] > args.fail_on_regression]
+        if bad:
+            print("regression: %d benchmark(s) significantly slower by more "
+                  "than %g%%: %s"
+                  % (len(bad), args.fail_on_regression,
+                     ", ".join("%s (%+.1f%%)" % (bench_name(r), r["change_pct"])
+                               for r in bad)), file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    scripts_main(main)

@@ -1,0 +1,28 @@
+"""Shared paths and a subprocess runner for the script tests."""
+
+import os
+import subprocess
+import sys
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SCRIPTS = os.path.join(ROOT, "scripts")
+FIXTURES = os.path.join(ROOT, "tests", "fixtures")
+PYTHON = "/usr/bin/python3"
+
+if SCRIPTS not in sys.path:
+    sys.path.insert(0, SCRIPTS)
+
+
+def fixture(name):
+    return os.path.join(FIXTURES, name)
+
+
+def run_script(name, *args, **kw):
+    """Run scripts/<name> with /usr/bin/python3 (or sh for .sh); returns
+    CompletedProcess with text stdout/stderr."""
+    path = os.path.join(SCRIPTS, name)
+    cmd = ["sh", path] if name.endswith(".sh") else [PYTHON, path]
+    env = dict(os.environ, NO_COLOR="1", MPLBACKEND="Agg")
+    env.update(kw.pop("env", {}))
+    return subprocess.run(cmd + [str(a) for a in args], capture_output=True,
+                          text=True, env=env, timeout=kw.pop("timeout", 180), **kw)

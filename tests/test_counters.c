@@ -1,0 +1,515 @@
+/* test_counters.c — the shared counter code, the timer backend, and the PAPI
+ * backend driven for real on this machine.
+ *
+ * What PAPI can count differs between machines (no PMU in a VM, a libpfm4
+ * too old for the CPU, a real PMU), so the test first asks PAPI itself, in
+ * a forked child, what it offers, and then asserts the stricter outcome
+ * that applies: counted and plausible where PAPI says it can count,
+ * unavailable with PAPI's reason where it says it cannot. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dlfcn.h>
+#include <papi.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pmb_counters.h"
+#include "pmb_error.h"
+
+#define SOFTWARE_MASK                                                      \
+	(PMB_CTR_MASK(PMB_CTR_PAGE_FAULTS) | PMB_CTR_MASK(PMB_CTR_CONTEXT_SWITCHES) | \
+	 PMB_CTR_MASK(PMB_CTR_CPU_MIGRATIONS) | PMB_CTR_MASK(PMB_CTR_TASK_CLOCK_NS))
+#define HARDWARE_MASK (PMB_CTR_ALL_MASK & ~SOFTWARE_MASK)
+
+#define SENTINEL INT64_C(0x5a5a5a5a5a5a5a5a)
+
+/* What PAPI says about this machine, independently of the backend. */
+static struct papi_env {
+	int loaded;
+	int perf_enabled; /* perf_event component active */
+	int num_hw;       /* its hardware counters */
+	char why[128];    /* its disabled_reason */
+} env;
+
+static void probe_papi_env(void)
+{
+	int fds[2];
+	if (pipe(fds) != 0)
+		abort();
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* A child, so that this PAPI instance does not share state
+		 * with the backend under test. */
+		struct papi_env e = { 0 };
+		void *h = dlopen("libpapi.so.7.0", RTLD_NOW);
+		if (h) {
+			__typeof__(PAPI_library_init) *init = (__typeof__(init))dlsym(h, "PAPI_library_init");
+			__typeof__(PAPI_get_component_index) *idx = (__typeof__(idx))dlsym(h, "PAPI_get_component_index");
+			__typeof__(PAPI_get_component_info) *info = (__typeof__(info))dlsym(h, "PAPI_get_component_info");
+			__typeof__(PAPI_num_cmp_hwctrs) *nhw = (__typeof__(nhw))dlsym(h, "PAPI_num_cmp_hwctrs");
+			if (init && idx && info && nhw && init(PAPI_VER_CURRENT) == PAPI_VER_CURRENT) {
+				e.loaded = 1;
+				int c = idx("perf_event");
+				const PAPI_component_info_t *ci = c >= 0 ? info(c) : NULL;
+				if (ci) {
+					e.perf_enabled = ci->disabled == 0;
+					e.num_hw = nhw(c);
+					snprintf(e.why, sizeof e.why, "%.120s", ci->disabled_reason);
+				}
+			}
+		}
+		if (write(fds[1], &e, sizeof e) != (ssize_t)sizeof e)
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (read(fds[0], &env, sizeof env) != (ssize_t)sizeof env)
+		abort();
+	close(fds[0]);
+	waitpid(pid, NULL, 0);
+	fprintf(stderr, "# papi: loaded=%d perf_event enabled=%d hardware counters=%d%s%s\n",
+		env.loaded, env.perf_enabled, env.num_hw, env.why[0] ? " disabled_reason=" : "", env.why);
+}
+
+/* ---- parse_list ---- */
+
+static void test_parse_keywords(void **state)
+{
+	(void)state;
+	uint32_t m = 123;
+	assert_int_equal(pmb_counter_parse_list("default", &m), 0);
+	assert_int_equal(m, PMB_CTR_DEFAULT_MASK);
+	assert_int_equal(pmb_counter_parse_list("all", &m), 0);
+	assert_int_equal(m, PMB_CTR_ALL_MASK);
+	assert_int_equal(pmb_counter_parse_list("none", &m), 0);
+	assert_int_equal(m, 0);
+}
+
+static void test_parse_list(void **state)
+{
+	(void)state;
+	uint32_t m = 0;
+	assert_int_equal(pmb_counter_parse_list("cycles,page_faults,task_clock_ns", &m), 0);
+	assert_int_equal(m, PMB_CTR_MASK(PMB_CTR_CYCLES) | PMB_CTR_MASK(PMB_CTR_PAGE_FAULTS) |
+			 PMB_CTR_MASK(PMB_CTR_TASK_CLOCK_NS));
+	assert_int_equal(pmb_counter_parse_list("cycles,cycles", &m), 0);
+	assert_int_equal(m, PMB_CTR_MASK(PMB_CTR_CYCLES));
+	/* Every column name parses to its own bit. */
+	for (int i = 0; i < PMB_CTR_COUNT; i++) {
+		assert_int_equal(pmb_counter_parse_list(pmb_counter_info[i].column, &m), 0);
+		assert_int_equal(m, PMB_CTR_MASK(i));
+	}
+}
+
+static void test_parse_unknown(void **state)
+{
+	(void)state;
+	uint32_t m = 77;
+	pmb_error_clear();
+	assert_int_equal(pmb_counter_parse_list("cycles,cylces", &m), -1);
+	assert_int_equal(m, 77); /* untouched on error */
+	const char *msg = pmb_error_message();
+	assert_non_null(strstr(msg, "unknown counter 'cylces'"));
+	assert_non_null(strstr(msg, "known counters: cycles, instructions, l1d_misses, l2_misses, llc_misses, branches, branch_misses, page_faults, context_switches, cpu_migrations, task_clock_ns"));
+	assert_non_null(strstr(msg, "(or default, all, none)"));
+	/* Keywords are whole lists, not items. */
+	assert_int_equal(pmb_counter_parse_list("cycles,all", &m), -1);
+	assert_non_null(strstr(pmb_error_message(), "unknown counter 'all'"));
+	assert_int_equal(pmb_counter_parse_list("Cycles", &m), -1);
+}
+
+static void test_parse_empty(void **state)
+{
+	(void)state;
+	uint32_t m = 77;
+	assert_int_equal(pmb_counter_parse_list("", &m), -1);
+	assert_non_null(strstr(pmb_error_message(), "empty counter name"));
+	assert_int_equal(pmb_counter_parse_list("cycles,", &m), -1);
+	assert_non_null(strstr(pmb_error_message(), "empty counter name in 'cycles,'"));
+	assert_int_equal(pmb_counter_parse_list(",cycles", &m), -1);
+	assert_int_equal(pmb_counter_parse_list("cycles,,instructions", &m), -1);
+	assert_int_equal(m, 77);
+}
+
+static void test_plan_reset(void **state)
+{
+	(void)state;
+	struct pmb_counter_plan plan;
+	memset(&plan, 0xff, sizeof plan);
+	pmb_counter_plan_reset(&plan, PMB_CTR_MASK(PMB_CTR_CYCLES));
+	assert_int_equal(plan.requested, PMB_CTR_MASK(PMB_CTR_CYCLES));
+	assert_int_equal(plan.available, 0);
+	assert_int_equal(plan.npasses, 1);
+	for (int i = 0; i < PMB_CTR_COUNT; i++) {
+		assert_int_equal(plan.pass_of[i], -1);
+		assert_string_equal(plan.reason[i], "");
+		assert_string_equal(plan.event_name[i], "");
+	}
+	assert_string_equal(plan.backend_version, "");
+	assert_string_equal(plan.note, "");
+}
+
+static void test_info_table(void **state)
+{
+	(void)state;
+	static const char *const columns[PMB_CTR_COUNT] = {
+		"cycles", "instructions", "l1d_misses", "l2_misses", "llc_misses", "branches",
+		"branch_misses", "page_faults", "context_switches", "cpu_migrations", "task_clock_ns",
+	};
+	for (int i = 0; i < PMB_CTR_COUNT; i++) {
+		assert_string_equal(pmb_counter_info[i].column, columns[i]);
+		assert_true(pmb_counter_info[i].papi_events[0] != '\0');
+		assert_non_null(pmb_counter_info[i].description);
+	}
+}
+
+/* ---- backend_find ---- */
+
+static void test_backend_find(void **state)
+{
+	(void)state;
+	assert_ptr_equal(pmb_counter_backend_find("papi"), &pmb_counter_backend_papi);
+	assert_ptr_equal(pmb_counter_backend_find("timer"), &pmb_counter_backend_timer);
+	assert_ptr_equal(pmb_counter_backend_find("sim"), &pmb_counter_backend_sim);
+	assert_string_equal(pmb_counter_backend_find("papi")->name, "papi");
+	assert_string_equal(pmb_counter_backend_find("timer")->name, "timer");
+	assert_null(pmb_counter_backend_find("perf"));
+	assert_null(pmb_counter_backend_find(""));
+	assert_null(pmb_counter_backend_find("PAPI"));
+	assert_null(pmb_counter_backend_find(NULL));
+}
+
+/* ---- timer backend ---- */
+
+static void test_timer_backend(void **state)
+{
+	(void)state;
+	const struct pmb_counter_backend *b = &pmb_counter_backend_timer;
+	struct pmb_counter_plan plan = { .requested = PMB_CTR_ALL_MASK & ~PMB_CTR_MASK(PMB_CTR_BRANCHES) };
+	assert_int_equal(b->init(&plan), 0);
+	assert_int_equal(plan.available, 0);
+	assert_int_equal(plan.npasses, 1);
+	assert_string_equal(plan.backend_version, "");
+	for (int i = 0; i < PMB_CTR_COUNT; i++) {
+		assert_int_equal(plan.pass_of[i], -1);
+		if (i == PMB_CTR_BRANCHES)
+			assert_string_equal(plan.reason[i], "");
+		else
+			assert_string_equal(plan.reason[i], "timer backend: counters not read (use --backend=papi, or --backend=sim for simulated counts)");
+	}
+	void *ts = (void *)1;
+	assert_int_equal(b->thread_open(&plan, &ts), 0);
+	struct pmb_counter_values v;
+	for (int i = 0; i < PMB_CTR_COUNT; i++)
+		v.value[i] = SENTINEL;
+	v.counted = PMB_CTR_ALL_MASK;
+	assert_int_equal(b->start(ts, 0), 0);
+	assert_int_equal(b->stop_and_read(ts, 0, "k/v/1", &v), 0);
+	assert_int_equal(v.counted, 0);
+	for (int i = 0; i < PMB_CTR_COUNT; i++)
+		assert_true(v.value[i] == SENTINEL);
+	assert_int_equal(b->start(ts, 1), -1);
+	assert_non_null(strstr(pmb_error_message(), "pass 1"));
+	b->thread_close(ts);
+	b->fini();
+}
+
+/* ---- PAPI backend ---- */
+
+static void check_plan_consistent(const struct pmb_counter_plan *plan)
+{
+	assert_true(plan->npasses >= 1 && plan->npasses <= PMB_COUNTER_PASSES_MAX);
+	assert_int_equal(plan->available & ~plan->requested, 0);
+	for (int i = 0; i < PMB_CTR_COUNT; i++) {
+		if (plan->available & PMB_CTR_MASK(i)) {
+			assert_true(plan->pass_of[i] >= 0 && plan->pass_of[i] < plan->npasses);
+			assert_true(plan->event_name[i][0] != '\0');
+			assert_string_equal(plan->reason[i], "");
+		} else {
+			assert_int_equal(plan->pass_of[i], -1);
+			if (plan->requested & PMB_CTR_MASK(i))
+				assert_true(plan->reason[i][0] != '\0');
+		}
+	}
+	assert_true(plan->note[0] != '\0');
+}
+
+/* The reason for an unavailable counter must carry PAPI's own diagnosis,
+ * which depends on which of PAPI's situations this machine is in. */
+static void check_unavailable_reason(const struct pmb_counter_plan *plan, int id)
+{
+	const char *r = plan->reason[id];
+	print_message("# %s: %s\n", pmb_counter_info[id].column, r);
+	assert_true(r[0] != '\0');
+	/* Starts with one of its candidate events and PAPI's error text. */
+	int starts_with_event = 0;
+	for (const char *c = pmb_counter_info[id].papi_events; *c;) {
+		size_t len = strcspn(c, ",");
+		if (strncmp(r, c, len) == 0 && r[len] == ':' && r[len + 1] == ' ')
+			starts_with_event = 1;
+		c += len + (c[len] == ',');
+	}
+	assert_true(starts_with_event);
+	if (!env.perf_enabled) {
+		assert_non_null(strstr(r, "perf_event component disabled"));
+		assert_non_null(strstr(r, env.why));
+	} else if (id < PMB_CTR_PAGE_FAULTS && env.num_hw == 0) {
+		assert_non_null(strstr(r, "no hardware counters on this machine"));
+	}
+}
+
+static void touch_pages(size_t n)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, n * (size_t)page, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(p != MAP_FAILED);
+	/* A huge page would turn many faults into one. */
+	madvise(p, n * (size_t)page, MADV_NOHUGEPAGE);
+	for (size_t i = 0; i < n; i++)
+		((volatile char *)p)[i * (size_t)page] = 1;
+	munmap(p, n * (size_t)page);
+}
+
+static int64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void spin_ns(int64_t ns)
+{
+	int64_t end = thread_cpu_ns() + ns;
+	while (thread_cpu_ns() < end)
+		;
+}
+
+#define FAULT_PAGES 512
+
+/* One sample of software events on the calling thread. */
+static void *software_sample(void *arg)
+{
+	const struct pmb_counter_plan *plan = arg;
+	const struct pmb_counter_backend *b = &pmb_counter_backend_papi;
+	void *ts = NULL;
+	struct pmb_counter_values v;
+
+	assert_int_equal(b->thread_open(plan, &ts), 0);
+	for (int i = 0; i < PMB_CTR_COUNT; i++)
+		v.value[i] = SENTINEL;
+	int64_t cpu0 = thread_cpu_ns();
+	assert_int_equal(b->start(ts, 0), 0);
+	touch_pages(FAULT_PAGES);
+	spin_ns(20 * 1000 * 1000);
+	assert_int_equal(b->stop_and_read(ts, 0, "test/software/1", &v), 0);
+	int64_t cpu = thread_cpu_ns() - cpu0;
+	b->thread_close(ts);
+
+	assert_int_equal(v.counted & ~plan->available, 0);
+	for (int i = 0; i < PMB_CTR_COUNT; i++)
+		if (!(v.counted & PMB_CTR_MASK(i)))
+			assert_true(v.value[i] == SENTINEL); /* never a fake 0 */
+
+	if (env.perf_enabled) {
+		assert_int_equal(v.counted, SOFTWARE_MASK);
+		/* Each first write to an anonymous private page is exactly
+		 * one minor fault; the slack is for the test's own stack
+		 * and PAPI's code pages. */
+		int64_t pf = v.value[PMB_CTR_PAGE_FAULTS];
+		print_message("# page_faults=%lld (touched %d) task_clock_ns=%lld (thread cpu %lld)\n",
+			      (long long)pf, FAULT_PAGES, (long long)v.value[PMB_CTR_TASK_CLOCK_NS],
+			      (long long)cpu);
+		assert_true(pf >= FAULT_PAGES && pf <= FAULT_PAGES + FAULT_PAGES / 2);
+		int64_t tc = v.value[PMB_CTR_TASK_CLOCK_NS];
+		/* ns, not µs or cycles: within the thread CPU time measured
+		 * around it, which also includes the PAPI calls. */
+		assert_true(tc >= 15 * 1000 * 1000 && tc <= cpu + 2 * 1000 * 1000);
+		assert_true(v.value[PMB_CTR_CONTEXT_SWITCHES] >= 0);
+		assert_true(v.value[PMB_CTR_CPU_MIGRATIONS] >= 0);
+	} else {
+		assert_int_equal(v.counted, 0);
+	}
+	return NULL;
+}
+
+static void test_papi_software(void **state)
+{
+	(void)state;
+	const struct pmb_counter_backend *b = &pmb_counter_backend_papi;
+	struct pmb_counter_plan plan = { .requested = SOFTWARE_MASK };
+
+	assert_int_equal(b->init(&plan), 0);
+	print_message("# note: %s\n# version: %s\n", plan.note, plan.backend_version);
+	check_plan_consistent(&plan);
+	if (env.loaded)
+		assert_string_equal(plan.backend_version, "PAPI 7.0.0.0");
+	if (env.perf_enabled) {
+		assert_int_equal(plan.available, SOFTWARE_MASK);
+		assert_int_equal(plan.npasses, 1);
+		for (int i = PMB_CTR_PAGE_FAULTS; i <= PMB_CTR_TASK_CLOCK_NS; i++) {
+			assert_int_equal(plan.pass_of[i], 0);
+			print_message("# %s -> %s\n", pmb_counter_info[i].column, plan.event_name[i]);
+		}
+	} else {
+		assert_int_equal(plan.available, 0);
+		for (int i = PMB_CTR_PAGE_FAULTS; i <= PMB_CTR_TASK_CLOCK_NS; i++)
+			check_unavailable_reason(&plan, i);
+	}
+
+	software_sample(&plan);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, software_sample, &plan), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	b->fini();
+}
+
+static volatile uint64_t sink;
+
+/* A loop of known length: at least 3 instructions per iteration. */
+static void known_loop(uint64_t n)
+{
+	uint64_t x = 1;
+	for (uint64_t i = 0; i < n; i++) {
+		x = x * 6364136223846793005u + i;
+		__asm__ volatile("" : "+r"(x));
+	}
+	sink = x;
+}
+
+#define LOOP_N 10000000u
+
+static void test_papi_hardware(void **state)
+{
+	(void)state;
+	const struct pmb_counter_backend *b = &pmb_counter_backend_papi;
+	struct pmb_counter_plan plan = { .requested = PMB_CTR_ALL_MASK };
+
+	assert_int_equal(b->init(&plan), 0);
+	print_message("# note: %s\n", plan.note);
+	check_plan_consistent(&plan);
+
+	int strict = !env.perf_enabled || env.num_hw == 0;
+	for (int i = 0; i < PMB_CTR_PAGE_FAULTS; i++) {
+		if (strict)
+			assert_false(plan.available & PMB_CTR_MASK(i));
+		if (plan.available & PMB_CTR_MASK(i))
+			print_message("# %s -> %s (pass %d)\n", pmb_counter_info[i].column,
+				      plan.event_name[i], plan.pass_of[i]);
+		else
+			check_unavailable_reason(&plan, i);
+	}
+
+	void *ts = NULL;
+	assert_int_equal(b->thread_open(&plan, &ts), 0);
+	uint32_t seen = 0;
+	for (int p = 0; p < plan.npasses; p++) {
+		struct pmb_counter_values v;
+		for (int i = 0; i < PMB_CTR_COUNT; i++)
+			v.value[i] = SENTINEL;
+		assert_int_equal(b->start(ts, p), 0);
+		known_loop(LOOP_N);
+		assert_int_equal(b->stop_and_read(ts, p, "test/hardware/1", &v), 0);
+		assert_int_equal(v.counted & seen, 0); /* each counter in one pass */
+		seen |= v.counted;
+		for (int i = 0; i < PMB_CTR_COUNT; i++) {
+			if (!(v.counted & PMB_CTR_MASK(i))) {
+				assert_true(v.value[i] == SENTINEL);
+				continue;
+			}
+			assert_int_equal(plan.pass_of[i], p);
+			assert_true(v.value[i] >= 0);
+		}
+		if (v.counted & PMB_CTR_MASK(PMB_CTR_INSTRUCTIONS))
+			assert_true(v.value[PMB_CTR_INSTRUCTIONS] >= 3 * (int64_t)LOOP_N);
+		if (v.counted & PMB_CTR_MASK(PMB_CTR_CYCLES))
+			assert_true(v.value[PMB_CTR_CYCLES] >= (int64_t)LOOP_N);
+		if (v.counted & PMB_CTR_MASK(PMB_CTR_BRANCHES))
+			assert_true(v.value[PMB_CTR_BRANCHES] >= (int64_t)LOOP_N);
+	}
+	assert_int_equal(seen, plan.available);
+	assert_int_equal(b->start(ts, plan.npasses), -1);
+	b->thread_close(ts);
+	b->fini();
+}
+
+static void test_papi_library_missing(void **state)
+{
+	(void)state;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* A child, because the variable is read at init and cmocka's
+		 * failures cannot cross the fork: exit codes tell. */
+		setenv("PMB_PAPI_LIBRARY", "/nonexistent", 1);
+		struct pmb_counter_plan plan = { .requested = PMB_CTR_ALL_MASK };
+		if (pmb_counter_backend_papi.init(&plan) != 0)
+			_exit(2);
+		if (plan.available != 0)
+			_exit(3);
+		fprintf(stderr, "# missing library: %s\n", plan.reason[0]);
+		for (int i = 0; i < PMB_CTR_COUNT; i++) {
+			if (!strstr(plan.reason[i], "PAPI library not found (dlopen: /nonexistent") ||
+			    !strstr(plan.reason[i], "apt-get install libpapi7.0"))
+				_exit(4);
+			if (plan.pass_of[i] != -1)
+				_exit(5);
+		}
+		void *ts = NULL;
+		struct pmb_counter_values v = { .counted = 1 };
+		if (pmb_counter_backend_papi.thread_open(&plan, &ts) != 0 ||
+		    pmb_counter_backend_papi.start(ts, 0) != 0 ||
+		    pmb_counter_backend_papi.stop_and_read(ts, 0, "x", &v) != 0 || v.counted != 0)
+			_exit(6);
+		pmb_counter_backend_papi.thread_close(ts);
+		pmb_counter_backend_papi.fini();
+		_exit(0);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* init/fini twice in a row must work: the runner may probe then run. */
+static void test_papi_reinit(void **state)
+{
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		struct pmb_counter_plan plan = { .requested = SOFTWARE_MASK | PMB_CTR_MASK(PMB_CTR_CYCLES) };
+		assert_int_equal(pmb_counter_backend_papi.init(&plan), 0);
+		check_plan_consistent(&plan);
+		pmb_counter_backend_papi.fini();
+	}
+}
+
+int main(void)
+{
+	probe_papi_env();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_info_table),
+		cmocka_unit_test(test_parse_keywords),
+		cmocka_unit_test(test_parse_list),
+		cmocka_unit_test(test_parse_unknown),
+		cmocka_unit_test(test_parse_empty),
+		cmocka_unit_test(test_plan_reset),
+		cmocka_unit_test(test_backend_find),
+		cmocka_unit_test(test_timer_backend),
+		cmocka_unit_test(test_papi_software),
+		cmocka_unit_test(test_papi_hardware),
+		cmocka_unit_test(test_papi_library_missing),
+		cmocka_unit_test(test_papi_reinit),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
