@@ -170,3 +170,4 @@ help:
 	@echo
 	@echo "  configs: $(CONFIGS)   (CONFIG=$(CONFIG)$(if $(CONFIG_PICKED), picked for $(ARCH)))"
 	@echo "  extra harness options: make run ARGS='--filter sum --sizes 4K,1M'"
+.SECONDARY:

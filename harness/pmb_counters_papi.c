@@ -6,6 +6,15 @@
  * used for constants, types and (through __typeof__) the exact signatures
  * of the functions resolved at run time.
  *
+ * Software events (page faults, context switches, migrations, task clock)
+ * that PAPI cannot give (library missing, perf_event component disabled
+ * because libpfm4 does not know the CPU: Zen 5 with Debian 12, a VM
+ * without PMU) are read straight from perf_event_open by pmb_perf_sw.c:
+ * the kernel counts them without any PMU.  Their event_name starts with
+ * "perf_event_open:" and the note lists them, so the output never claims
+ * PAPI counted them.  They all go in pass 0 (not multiplexed, no PMU
+ * counter used) and bracket PAPI's events there.
+ *
  * Threads: init and fini run on the main thread; thread_open, start,
  * stop_and_read and thread_close run on each worker concurrently.  Workers
  * only read the globals written by init, and each owns its event sets.
@@ -13,6 +22,7 @@
 #define _GNU_SOURCE
 #include "pmb_counters.h"
 #include "pmb_error.h"
+#include "pmb_perf_sw.h"
 
 #include <dlfcn.h>
 #include <papi.h>
@@ -328,11 +338,20 @@ static void plan_counter(struct pmb_counter_plan *plan, int id, int *npasses)
 	explain(plan, id, &best, passes_full);
 }
 
-static void write_note(struct pmb_counter_plan *plan)
+/* Appends name to a ", "-separated list. */
+static void list_add(char *buf, size_t size, const char *name)
 {
-	char names[200] = "";
-	size_t len = 0;
+	size_t len = strlen(buf);
+	if (len + 1 < size)
+		snprintf(buf + len, size - len, "%s%s", len ? ", " : "", name);
+}
+
+/* papi_failed: why PAPI could not be used at all, NULL if it was. */
+static void write_note(struct pmb_counter_plan *plan, const char *papi_failed)
+{
+	char via_papi[200] = "", via_sw[120] = "", names[256];
 	int nreq = 0, navail = 0, hw_missing = 0;
+	uint32_t sw = pmb_perf_sw_plan_mask(plan);
 
 	for (int i = 0; i < PMB_CTR_COUNT; i++) {
 		if (!(plan->requested & PMB_CTR_MASK(i)))
@@ -340,17 +359,29 @@ static void write_note(struct pmb_counter_plan *plan)
 		nreq++;
 		if (plan->available & PMB_CTR_MASK(i)) {
 			navail++;
-			if (len < sizeof names)
-				len += (size_t)snprintf(names + len, sizeof names - len, "%s%s",
-							navail > 1 ? ", " : "", pmb_counter_info[i].column);
+			if (sw & PMB_CTR_MASK(i))
+				list_add(via_sw, sizeof via_sw, pmb_counter_info[i].column);
+			else
+				list_add(via_papi, sizeof via_papi, pmb_counter_info[i].column);
 		} else if (is_hardware(i)) {
 			hw_missing = 1;
 		}
 	}
+	if (!navail)
+		sfmt(names, sizeof names, "none");
+	else if (!via_sw[0])
+		sfmt(names, sizeof names, "%s", via_papi);
+	else if (!via_papi[0])
+		sfmt(names, sizeof names, "perf_event_open fallback: %s", via_sw);
+	else
+		sfmt(names, sizeof names, "PAPI: %s; perf_event_open fallback: %s", via_papi, via_sw);
 
 	const char *why = "";
 	char buf[200] = "";
-	if (nreq > navail) {
+	if (papi_failed) {
+		sfmt(buf, sizeof buf, "; %s", papi_failed);
+		why = buf;
+	} else if (nreq > navail || via_sw[0]) {
 		if (diag.perf_disabled)
 			sfmt(buf, sizeof buf, "; perf_event component disabled: %s", diag.perf_why);
 		else if (hw_missing && diag.num_hw == 0)
@@ -360,8 +391,34 @@ static void write_note(struct pmb_counter_plan *plan)
 		why = buf;
 	}
 	sfmt(plan->note, sizeof plan->note, "papi: %d of %d counters available (%s) in %d pass%s%s",
-		 navail, nreq, navail ? names : "none", plan->npasses,
-		 plan->npasses == 1 ? "" : "es", why);
+	     navail, nreq, names, plan->npasses, plan->npasses == 1 ? "" : "es", why);
+}
+
+/* Software counters PAPI did not give are tried through perf_event_open
+ * (a real open/enable/disable/read on this thread); they go in pass 0.
+ * A failure replaces PAPI's reason with the kernel's, the final word. */
+static void add_fallback(struct pmb_counter_plan *plan)
+{
+	uint32_t want = plan->requested & ~plan->available & PMB_PERF_SW_MASK;
+	uint32_t got = want ? pmb_perf_sw_probe(want, plan->reason) : 0;
+
+	for (int i = 0; i < PMB_CTR_COUNT; i++) {
+		if (!(got & PMB_CTR_MASK(i)))
+			continue;
+		sfmt(plan->event_name[i], sizeof plan->event_name[i], "%s", pmb_perf_sw_event_name(i));
+		plan->pass_of[i] = 0;
+		plan->reason[i][0] = '\0';
+		plan->available |= PMB_CTR_MASK(i);
+	}
+}
+
+/* PAPI is unusable (why): hardware counters get that reason, software
+ * ones a chance through perf_event_open. */
+static void papi_unusable(struct pmb_counter_plan *plan, const char *why)
+{
+	all_unavailable(plan, why);
+	add_fallback(plan);
+	write_note(plan, why);
 }
 
 static void unload(void)
@@ -384,9 +441,7 @@ static int papi_init(struct pmb_counter_plan *plan)
 	memset(&diag, 0, sizeof diag);
 
 	if (load_library(why, sizeof why) < 0) {
-		all_unavailable(plan, why);
-		sfmt(plan->note, sizeof plan->note, "papi: 0 of %d counters available; %s",
-			 __builtin_popcount(plan->requested), why);
+		papi_unusable(plan, why);
 		return 0;
 	}
 
@@ -401,10 +456,8 @@ static int papi_init(struct pmb_counter_plan *plan)
 		else
 			sfmt(why, sizeof why, "PAPI_library_init failed: %s; run papi_component_avail to see why",
 				 papi_text(ret));
-		all_unavailable(plan, why);
-		sfmt(plan->note, sizeof plan->note, "papi: 0 of %d counters available; %s",
-			 __builtin_popcount(plan->requested), why);
 		unload();
+		papi_unusable(plan, why);
 		return 0;
 	}
 	papi_ready = 1;
@@ -419,9 +472,7 @@ static int papi_init(struct pmb_counter_plan *plan)
 	if (ret != PAPI_OK) {
 		sfmt(why, sizeof why, "PAPI_thread_init failed: %s; PAPI cannot count per thread here",
 			 papi_text(ret));
-		all_unavailable(plan, why);
-		sfmt(plan->note, sizeof plan->note, "papi: 0 of %d counters available; %s",
-			 __builtin_popcount(plan->requested), why);
+		papi_unusable(plan, why);
 		return 0;
 	}
 
@@ -432,7 +483,8 @@ static int papi_init(struct pmb_counter_plan *plan)
 		if (plan->requested & PMB_CTR_MASK(i))
 			plan_counter(plan, i, &npasses);
 	plan->npasses = npasses > 0 ? npasses : 1;
-	write_note(plan);
+	add_fallback(plan);
+	write_note(plan, NULL);
 	return 0;
 }
 
@@ -444,6 +496,7 @@ struct papi_thread {
 	int ids[PMB_COUNTER_PASSES_MAX][PMB_CTR_COUNT]; /* in PAPI_stop order */
 	uint32_t mask[PMB_COUNTER_PASSES_MAX];
 	int running; /* pass started and not stopped, -1 if none */
+	struct pmb_perf_sw *sw; /* perf_event_open fallback group (pass 0), or NULL */
 };
 
 static void papi_thread_close(void *state)
@@ -463,6 +516,7 @@ static void papi_thread_close(void *state)
 	}
 	if (t->registered)
 		papi.unregister_thread();
+	pmb_perf_sw_close(t->sw);
 	free(t);
 }
 
@@ -484,15 +538,22 @@ static int papi_thread_open(const struct pmb_counter_plan *plan, void **state)
 	for (int p = 0; p < PMB_COUNTER_PASSES_MAX; p++)
 		t->set[p] = PAPI_NULL;
 
-	/* Nothing to count: stay away from PAPI, which may not even be
-	 * loaded, and let start/stop just report nothing counted. */
-	if (!papi_ready || !plan->available) {
+	uint32_t sw = pmb_perf_sw_plan_mask(plan);
+	if (sw && pmb_perf_sw_open(sw, &t->sw) < 0) {
+		free(t);
+		return -1;
+	}
+
+	/* Nothing for PAPI to count: stay away from it, as it may not even
+	 * be loaded, and let start/stop report only the fallback's counts. */
+	if (!papi_ready || !(plan->available & ~sw)) {
 		*state = t;
 		return 0;
 	}
 
 	ret = papi.register_thread();
 	if (ret != PAPI_OK) {
+		pmb_perf_sw_close(t->sw);
 		free(t);
 		return pmb_error("cannot register worker thread with PAPI: %s; run with --backend=timer to skip counters",
 				 papi_text(ret));
@@ -507,7 +568,7 @@ static int papi_thread_open(const struct pmb_counter_plan *plan, void **state)
 					 p, papi_text(ret));
 		}
 		for (int i = 0; i < PMB_CTR_COUNT; i++) {
-			if (!(plan->available & PMB_CTR_MASK(i)) || plan->pass_of[i] != p)
+			if (!(plan->available & ~sw & PMB_CTR_MASK(i)) || plan->pass_of[i] != p)
 				continue;
 			ret = papi.add_named_event(t->set[p], plan->event_name[i]);
 			if (ret != PAPI_OK) {
@@ -532,6 +593,10 @@ static int papi_start(void *state, int pass)
 		return pmb_error("PAPI counters started without thread_open; call thread_open on this thread first");
 	if (pass < 0 || pass >= t->npasses)
 		return pmb_error("PAPI pass %d does not exist (the plan has %d)", pass, t->npasses);
+	/* The fallback group brackets PAPI's events, so that its ioctls
+	 * stay out of the hardware counts. */
+	if (pass == 0 && t->sw && pmb_perf_sw_start(t->sw) < 0)
+		return -1;
 	if (!t->nevents[pass])
 		return 0;
 	/* PAPI_start zeroes the counters, so no separate reset (and no
@@ -557,20 +622,24 @@ static int papi_stop_and_read(void *state, int pass, const char *label,
 		return pmb_error("PAPI counters read without thread_open; call thread_open on this thread first");
 	if (pass < 0 || pass >= t->npasses)
 		return pmb_error("PAPI pass %d does not exist (the plan has %d)", pass, t->npasses);
-	if (!t->nevents[pass])
-		return 0;
-	if (t->running != pass)
-		return pmb_error("PAPI pass %d read without being started; call start(%d) first", pass, pass);
-	t->running = -1;
-	ret = papi.stop(t->set[pass], buf);
-	if (ret != PAPI_OK)
-		return pmb_error("cannot stop PAPI counters (pass %d): %s; run with --backend=timer to skip counters",
-				 pass, papi_text(ret));
-	/* perf::TASK-CLOCK comes from the kernel's task clock, already in
-	 * ns, so all values are stored as PAPI gives them. */
-	for (int k = 0; k < t->nevents[pass]; k++)
-		values->value[t->ids[pass][k]] = (int64_t)buf[k];
-	values->counted = t->mask[pass];
+	if (t->nevents[pass]) {
+		if (t->running != pass)
+			return pmb_error("PAPI pass %d read without being started; call start(%d) first", pass, pass);
+		t->running = -1;
+		ret = papi.stop(t->set[pass], buf);
+		if (ret != PAPI_OK)
+			return pmb_error("cannot stop PAPI counters (pass %d): %s; run with --backend=timer to skip counters",
+					 pass, papi_text(ret));
+		/* perf::TASK-CLOCK comes from the kernel's task clock,
+		 * already in ns, so all values are stored as PAPI gives
+		 * them. */
+		for (int k = 0; k < t->nevents[pass]; k++)
+			values->value[t->ids[pass][k]] = (int64_t)buf[k];
+		values->counted = t->mask[pass];
+	}
+	/* Task clock from perf_event_open is in ns too. */
+	if (pass == 0 && t->sw && pmb_perf_sw_stop_and_read(t->sw, values) < 0)
+		return -1;
 	return 0;
 }
 

@@ -339,11 +339,15 @@ int main(int argc, char **argv)
 	pmb_plan_free(&plan);
 	pmb_topology_unload();
 
-	if (meta_rc != 0)
+	/* One error: when the rows failed (disk full), meta.json failing too
+	 * is the same cause, so it is a remark, not a second error. */
+	if (meta_rc != 0 && rc == 0)
 		fprintf(stderr, "pmubench: error: %s\n", pmb_error_message());
 	if (rc != 0) {
 		fprintf(stderr, "pmubench: error: %s\n", error);
-		fprintf(stderr, "pmubench: rows measured so far are kept in %s\n", run.run_dir);
+		fprintf(stderr, "pmubench: rows measured so far are kept in %s%s\n", run.run_dir,
+			meta_rc != 0 ? " (meta.json could not be updated: it still says complete=false)"
+				     : "");
 		return 1;
 	}
 	if (interrupted) {

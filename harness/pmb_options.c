@@ -144,8 +144,28 @@ static char *config_read_line(char *buf, int size, void *stream)
 {
 	struct config_state *st = stream;
 	char *line = fgets(buf, size, st->file);
-	if (line)
-		st->lineno++;
+	if (!line || st->failed)
+		return line;
+	st->lineno++;
+	/* inih would take the rest of a long line as a line of its own. */
+	if (!strchr(line, '\n') && !feof(st->file)) {
+		snprintf(st->message, sizeof st->message,
+			 "%s:%d: line too long (at most %d characters); shorten it", st->path,
+			 st->lineno, size - 2);
+		st->failed = 1;
+		return NULL;
+	}
+	/* A section line reaches no handler (only keys do): catch it here so
+	 * the message names its own line, even for an empty section. */
+	const char *p = line + strspn(line, " \t");
+	if (*p == '[') {
+		int len = (int)strcspn(p + 1, "]\r\n");
+		snprintf(st->message, sizeof st->message,
+			 "%s:%d: sections are not used ('[%.*s]'); write plain key = value lines",
+			 st->path, st->lineno, len > 64 ? 64 : len, p + 1);
+		st->failed = 1;
+		return NULL;
+	}
 	return line;
 }
 
@@ -247,7 +267,7 @@ static const struct option long_options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static const char short_options[] = "hVlc:f:s:t:e:b:o:r:q";
+static const char short_options[] = ":hVlc:f:s:t:e:b:o:r:q";
 
 void pmb_options_print_help(const char *argv0)
 {

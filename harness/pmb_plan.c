@@ -135,9 +135,10 @@ int pmb_plan_build(struct pmb_plan *plan, const struct pmb_options *opt,
 	}
 	for (size_t t = 0; t < opt->nthreads; t++)
 		if (opt->threads[t] > topo->ncores)
-			return pmb_error("%d threads asked for, but this machine lets us use %d "
-					 "core%s; use --threads 1%s",
-					 opt->threads[t], topo->ncores, topo->ncores == 1 ? "" : "s",
+			return pmb_error("%d threads asked for, but only %d core%s usable here "
+					 "(one thread per core; cores allowed by taskset/cgroup "
+					 "cpuset); use --threads 1%s",
+					 opt->threads[t], topo->ncores, topo->ncores == 1 ? " is" : "s are",
 					 topo->ncores > 1 ? " up to that number" : "");
 
 	if (opt->auto_sizes) {

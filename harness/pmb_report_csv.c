@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const level_names[] = {"", "L1", "L2", "L3", "DRAM"};
 
@@ -26,6 +27,25 @@ struct csv_reporter {
 	char dir[1024];
 };
 
+/* A run killed hard (SIGKILL, power loss) may leave a last line without
+ * its newline; resuming must not glue new rows onto it, so drop it. */
+static int cut_partial_line(int fd, off_t size)
+{
+	char buf[4096];
+	off_t end = size;
+	while (end > 0) {
+		off_t start = end > (off_t)sizeof buf ? end - (off_t)sizeof buf : 0;
+		ssize_t n = pread(fd, buf, (size_t)(end - start), start);
+		if (n != end - start)
+			return n < 0 ? -1 : 0;
+		for (off_t i = n - 1; i >= 0; i--)
+			if (buf[i] == '\n')
+				return start + i + 1 == size ? 0 : ftruncate(fd, start + i + 1);
+		end = start;
+	}
+	return ftruncate(fd, 0); /* not even a whole header: start over */
+}
+
 static int open_append(const char *dir, const char *name, const char *header, FILE **out)
 {
 	char path[1200];
@@ -34,11 +54,21 @@ static int open_append(const char *dir, const char *name, const char *header, FI
 	if (!f)
 		return pmb_error("cannot open %s for appending: %s; check that --out is writable",
 				 path, strerror(errno));
+	int fd = fileno(f), e = 0;
 	struct stat st;
-	if (fstat(fileno(f), &st) == 0 && st.st_size == 0)
-		fputs(header, f);
-	if (fflush(f) != 0) {
-		int e = errno;
+	if (fstat(fd, &st) != 0 || (st.st_size > 0 && cut_partial_line(fd, st.st_size) != 0) ||
+	    fstat(fd, &st) != 0)
+		e = errno;
+	else if (st.st_size == 0) {
+		/* One write(2), cut back if short: never half a header. */
+		ssize_t n = write(fd, header, strlen(header));
+		if (n != (ssize_t)strlen(header)) {
+			e = n < 0 ? errno : ENOSPC;
+			if (ftruncate(fd, 0) != 0)
+				e = errno;
+		}
+	}
+	if (e) {
 		fclose(f);
 		return pmb_error("cannot write %s: %s; free space or choose another --out", path,
 				 strerror(e));
@@ -82,13 +112,57 @@ static FILE *size_file(struct csv_reporter *r, uint64_t size)
 	return f;
 }
 
-static int finish_row(FILE *f, const char *dir)
+/* Rows are formatted in memory (begin_rows) and appended with one write(2)
+ * (finish_rows); a failed or short write (disk full) is cut back with
+ * ftruncate, so a file never ends in half a row and a point's summary rows
+ * are all there or none. */
+struct row_buf {
+	FILE *m;
+	char *text;
+	size_t len;
+};
+
+static FILE *begin_rows(struct row_buf *b)
 {
-	if (ferror(f) || fflush(f) != 0)
-		return pmb_error("cannot write results in %s: %s; free space or choose another "
-				 "--out (rows written so far are kept)",
-				 dir, strerror(errno ? errno : EIO));
-	return 0;
+	b->text = NULL;
+	b->len = 0;
+	b->m = open_memstream(&b->text, &b->len);
+	if (!b->m)
+		pmb_error("out of memory");
+	return b->m;
+}
+
+static int finish_rows(struct row_buf *b, FILE *f, const char *dir)
+{
+	int bad = ferror(b->m);
+	if (fclose(b->m) != 0 || bad) {
+		free(b->text);
+		return pmb_error("out of memory formatting a CSV row");
+	}
+	int fd = fileno(f);
+	off_t start = lseek(fd, 0, SEEK_END);
+	size_t done = 0;
+	int e = 0;
+	while (done < b->len) {
+		ssize_t n = write(fd, b->text + done, b->len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			e = n < 0 ? errno : ENOSPC;
+			break;
+		}
+		done += (size_t)n;
+	}
+	free(b->text);
+	if (!e)
+		return 0;
+	if (done && start >= 0 && ftruncate(fd, start) != 0)
+		return pmb_error("cannot write results in %s: %s, and cannot remove the half "
+				 "row written: %s; free space or choose another --out",
+				 dir, strerror(e), strerror(errno));
+	return pmb_error("cannot write results in %s: %s; free space or choose another "
+			 "--out (rows written so far are kept)",
+			 dir, strerror(e));
 }
 
 static void put_double(FILE *f, double v)
@@ -114,7 +188,11 @@ static void write_point_prefix(FILE *f, const struct pmb_run_info *run,
 static int csv_sample(void *self, const struct pmb_run_info *run, const struct pmb_sample_row *row)
 {
 	struct csv_reporter *r = self;
-	FILE *f = size_file(r, row->point->size_bytes);
+	FILE *file = size_file(r, row->point->size_bytes);
+	if (!file)
+		return -1;
+	struct row_buf buf;
+	FILE *f = begin_rows(&buf);
 	if (!f)
 		return -1;
 	write_point_prefix(f, run, row->point, row->thread);
@@ -138,13 +216,16 @@ static int csv_sample(void *self, const struct pmb_run_info *run, const struct p
 	fprintf(f, ",%llu,%s,%d,%d\n", (unsigned long long)row->allocs,
 		row->counters.counted ? run->counter_source : "none", row->counter_pass,
 		row->valid);
-	return finish_row(f, r->dir);
+	return finish_rows(&buf, file, r->dir);
 }
 
 static int csv_point(void *self, const struct pmb_run_info *run, const struct pmb_point_summary *s)
 {
 	struct csv_reporter *r = self;
-	FILE *f = r->summary;
+	struct row_buf buf;
+	FILE *f = begin_rows(&buf);
+	if (!f)
+		return -1;
 	for (int m = 0; m < PMB_METRIC_COUNT; m++) {
 		const struct pmb_summary *st = &s->metric[m];
 		int counter = m >= PMB_METRIC_COUNTER0 && m < PMB_METRIC_ALLOCS;
@@ -161,7 +242,7 @@ static int csv_point(void *self, const struct pmb_run_info *run, const struct pm
 		fprintf(f, ",%s,%d\n", counter && st->n ? run->counter_source : "none",
 			s->valid);
 	}
-	return finish_row(f, r->dir);
+	return finish_rows(&buf, r->summary, r->dir);
 }
 
 static void csv_close(void *self)

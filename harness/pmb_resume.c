@@ -42,7 +42,8 @@ int pmb_resume_mark_done(const char *run_dir, struct pmb_plan *plan, size_t *ndo
 			continue; /* a last line cut by the interruption */
 		line[strcspn(line, "\r\n")] = '\0';
 		if (lineno == 1) {
-			if (strncmp(line, "run_id,flagset,compiler,kernel,variant,size_bytes", 50) != 0) {
+			static const char head[] = "run_id,flagset,compiler,kernel,variant,size_bytes,";
+			if (strncmp(line, head, sizeof head - 1) != 0) {
 				fclose(f);
 				return pmb_error("--resume: %s does not start with the summary header; "
 						 "is this a pmubench run of this version?",

@@ -80,7 +80,14 @@ static void read_caches(struct pmb_topology_info *info)
 
 static void read_cores(struct pmb_topology_info *info)
 {
-	hwloc_const_bitmap_t allowed = hwloc_topology_get_allowed_cpuset(topology);
+	/* hwloc's allowed set follows the cgroup cpuset; the process affinity
+	 * mask (taskset, systemd CPUAffinity) narrows it further, so AND it in. */
+	hwloc_bitmap_t allowed = hwloc_bitmap_dup(hwloc_topology_get_allowed_cpuset(topology));
+	hwloc_bitmap_t bound = hwloc_bitmap_alloc();
+	if (hwloc_get_cpubind(topology, bound, HWLOC_CPUBIND_PROCESS) == 0 &&
+	    hwloc_bitmap_intersects(bound, allowed))
+		hwloc_bitmap_and(allowed, allowed, bound);
+	hwloc_bitmap_free(bound);
 	int ncores_all = hwloc_get_nbobjs_by_type(topology, HWLOC_OBJ_CORE);
 	hwloc_bitmap_t both = hwloc_bitmap_alloc();
 	info->ncores = 0;
@@ -97,6 +104,7 @@ static void read_cores(struct pmb_topology_info *info)
 	}
 	hwloc_bitmap_free(both);
 	info->npus = hwloc_bitmap_weight(allowed);
+	hwloc_bitmap_free(allowed);
 	hwloc_obj_t root = hwloc_get_root_obj(topology);
 	const char *model = hwloc_obj_get_info_by_name(root, "CPUModel");
 	if (!model) {

@@ -218,7 +218,7 @@ def plot_overlay(ga, gb, metric, label_a, label_b, caches, path):
     n = len(kernels)
     cols = 1 if n == 1 else 2
     nrows = (n + cols - 1) // cols
-    fig, axes = plt.subplots(nrows, cols, figsize=(7.2 * cols, 4.2 * nrows),
+    fig, axes = plt.subplots(nrows, cols, figsize=(9.6 * cols, 4.2 * nrows),
                              dpi=110, squeeze=False)
     for ax, kernel in zip(axes.flat, kernels):
         series = sorted({(k[1], k[3]) for k in keys if k[0] == kernel})
@@ -256,7 +256,8 @@ def plot_overlay(ga, gb, metric, label_a, label_b, caches, path):
         ax.set_xlabel("working-set size")
         ax.set_ylabel(metric_unit(metric))
         ax.grid(alpha=0.25)
-        ax.legend(fontsize=7.5, frameon=False)
+        ax.legend(fontsize=7.5, frameon=False, loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     fig.suptitle("solid: A = %s    dashed: B = %s" % (label_a, label_b), fontsize=9)
@@ -274,9 +275,9 @@ def parse_args(argv=None):
         description="Compare two pmubench runs A and B (or two flag sets of "
                     "one run) from their raw samples. For each kernel x "
                     "variant x size x threads present in both: medians, the "
-                    "ratio B/A with a seeded 95%% bootstrap CI, a two-sided "
+                    "ratio B/A with a seeded 95% bootstrap CI, a two-sided "
                     "Mann-Whitney U p-value, and a verdict: 'slower'/'faster' "
-                    "when p < ALPHA and |B/A - 1| > THRESHOLD %%, else 'same'. "
+                    "when p < ALPHA and |B/A - 1| > THRESHOLD %, else 'same'. "
                     "Multi-thread samples are compared on their 'all' "
                     "(aggregate) rows.",
         epilog="examples:\n"
@@ -323,6 +324,8 @@ def parse_args(argv=None):
             ap.error("--flagsets takes two names separated by a comma, e.g. "
                      "--flagsets O0,O3-native")
         args.flagsets = parts
+    if args.plot and os.path.splitext(args.plot)[1].lower() not in (".png", ".svg", ".pdf"):
+        ap.error("--plot %s: name the file .png, .svg or .pdf" % args.plot)
     if not 0 < args.alpha < 1:
         ap.error("--alpha must be between 0 and 1 (e.g. 0.05)")
     if args.threshold < 0:

@@ -173,7 +173,7 @@ def main():
     ap = argparse.ArgumentParser(
         description="Plot a pmubench run: for each kernel family, the median "
                     "of each metric against working-set size (log2 axis), one "
-                    "line per variant (and per thread count), a shaded 95%% "
+                    "line per variant (and per thread count), a shaded 95% "
                     "bootstrap CI of the median, and dashed lines at the "
                     "L1/L2/L3 sizes from meta.json. Plots time per element "
                     "and every counter that was counted; counters from the "

@@ -5,7 +5,13 @@
  * too old for the CPU, a real PMU), so the test first asks PAPI itself, in
  * a forked child, what it offers, and then asserts the stricter outcome
  * that applies: counted and plausible where PAPI says it can count,
- * unavailable with PAPI's reason where it says it cannot. */
+ * unavailable with PAPI's reason where it says it cannot.
+ *
+ * The software counters (page faults, context switches, migrations, task
+ * clock) must be available wherever the kernel's perf_event_open counts
+ * them for this thread, which the test also checks on its own: through
+ * PAPI where its perf_event component works, else through the backend's
+ * perf_event_open fallback (pmb_perf_sw.c). */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,18 +20,22 @@
 #include <cmocka.h>
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <linux/perf_event.h>
 #include <papi.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "pmb_counters.h"
 #include "pmb_error.h"
+#include "pmb_perf_sw.h"
 
 #define SOFTWARE_MASK                                                      \
 	(PMB_CTR_MASK(PMB_CTR_PAGE_FAULTS) | PMB_CTR_MASK(PMB_CTR_CONTEXT_SWITCHES) | \
@@ -41,6 +51,46 @@ static struct papi_env {
 	int num_hw;       /* its hardware counters */
 	char why[128];    /* its disabled_reason */
 } env;
+
+/* Whether the kernel lets this thread count a software event, user and
+ * kernel context both, asked directly rather than through the module. */
+static int kernel_sw_ok;
+static int kernel_sw_errno;
+
+static void probe_kernel_sw(void)
+{
+	struct perf_event_attr a;
+	memset(&a, 0, sizeof a);
+	a.size = sizeof a;
+	a.type = PERF_TYPE_SOFTWARE;
+	a.config = PERF_COUNT_SW_PAGE_FAULTS;
+	a.disabled = 1;
+	a.exclude_hv = 1;
+	int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
+	kernel_sw_ok = fd >= 0;
+	kernel_sw_errno = fd >= 0 ? 0 : errno;
+	if (fd >= 0)
+		close(fd);
+	fprintf(stderr, "# kernel perf_event_open of PAGE-FAULTS for this thread: %s\n",
+		kernel_sw_ok ? "works" : strerror(kernel_sw_errno));
+}
+
+static int read_paranoid(void)
+{
+	int level = -1000;
+	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
+	if (f) {
+		if (fscanf(f, "%d", &level) != 1)
+			level = -1000;
+		fclose(f);
+	}
+	return level;
+}
+
+static int is_fallback(const char *event_name)
+{
+	return strncmp(event_name, "perf_event_open:", 16) == 0;
+}
 
 static void probe_papi_env(void)
 {
@@ -252,6 +302,13 @@ static void check_unavailable_reason(const struct pmb_counter_plan *plan, int id
 	const char *r = plan->reason[id];
 	print_message("# %s: %s\n", pmb_counter_info[id].column, r);
 	assert_true(r[0] != '\0');
+	if (id >= PMB_CTR_PAGE_FAULTS) {
+		/* PAPI failed and so did the fallback, whose reason wins. */
+		assert_non_null(pmb_perf_sw_event_name(id));
+		assert_true(strncmp(r, pmb_perf_sw_event_name(id), strlen(pmb_perf_sw_event_name(id))) == 0);
+		assert_non_null(strstr(r, strerror(kernel_sw_errno)));
+		return;
+	}
 	/* Starts with one of its candidate events and PAPI's error text. */
 	int starts_with_event = 0;
 	for (const char *c = pmb_counter_info[id].papi_events; *c;) {
@@ -313,6 +370,7 @@ static void *software_sample(void *arg)
 	assert_int_equal(b->start(ts, 0), 0);
 	touch_pages(FAULT_PAGES);
 	spin_ns(20 * 1000 * 1000);
+	usleep(2000); /* at least one voluntary context switch */
 	assert_int_equal(b->stop_and_read(ts, 0, "test/software/1", &v), 0);
 	int64_t cpu = thread_cpu_ns() - cpu0;
 	b->thread_close(ts);
@@ -322,15 +380,17 @@ static void *software_sample(void *arg)
 		if (!(v.counted & PMB_CTR_MASK(i)))
 			assert_true(v.value[i] == SENTINEL); /* never a fake 0 */
 
-	if (env.perf_enabled) {
+	if (plan->available & SOFTWARE_MASK) {
 		assert_int_equal(v.counted, SOFTWARE_MASK);
 		/* Each first write to an anonymous private page is exactly
 		 * one minor fault; the slack is for the test's own stack
 		 * and PAPI's code pages. */
 		int64_t pf = v.value[PMB_CTR_PAGE_FAULTS];
-		print_message("# page_faults=%lld (touched %d) task_clock_ns=%lld (thread cpu %lld)\n",
-			      (long long)pf, FAULT_PAGES, (long long)v.value[PMB_CTR_TASK_CLOCK_NS],
-			      (long long)cpu);
+		print_message("# %s: page_faults=%lld (touched %d) task_clock_ns=%lld (thread cpu %lld) context_switches=%lld cpu_migrations=%lld\n",
+			      plan->event_name[PMB_CTR_PAGE_FAULTS], (long long)pf, FAULT_PAGES,
+			      (long long)v.value[PMB_CTR_TASK_CLOCK_NS], (long long)cpu,
+			      (long long)v.value[PMB_CTR_CONTEXT_SWITCHES],
+			      (long long)v.value[PMB_CTR_CPU_MIGRATIONS]);
 		assert_true(pf >= FAULT_PAGES && pf <= FAULT_PAGES + FAULT_PAGES / 2);
 		int64_t tc = v.value[PMB_CTR_TASK_CLOCK_NS];
 		/* ns, not µs or cycles: within the thread CPU time measured
@@ -338,6 +398,10 @@ static void *software_sample(void *arg)
 		assert_true(tc >= 15 * 1000 * 1000 && tc <= cpu + 2 * 1000 * 1000);
 		assert_true(v.value[PMB_CTR_CONTEXT_SWITCHES] >= 0);
 		assert_true(v.value[PMB_CTR_CPU_MIGRATIONS] >= 0);
+		/* The fallback counts kernel context too, where switches are
+		 * recorded: the usleep must show (user-only would read 0). */
+		if (is_fallback(plan->event_name[PMB_CTR_CONTEXT_SWITCHES]))
+			assert_true(v.value[PMB_CTR_CONTEXT_SWITCHES] >= 1);
 	} else {
 		assert_int_equal(v.counted, 0);
 	}
@@ -355,12 +419,17 @@ static void test_papi_software(void **state)
 	check_plan_consistent(&plan);
 	if (env.loaded)
 		assert_string_equal(plan.backend_version, "PAPI 7.0.0.0");
-	if (env.perf_enabled) {
+	if (env.perf_enabled || kernel_sw_ok) {
 		assert_int_equal(plan.available, SOFTWARE_MASK);
 		assert_int_equal(plan.npasses, 1);
 		for (int i = PMB_CTR_PAGE_FAULTS; i <= PMB_CTR_TASK_CLOCK_NS; i++) {
 			assert_int_equal(plan.pass_of[i], 0);
 			print_message("# %s -> %s\n", pmb_counter_info[i].column, plan.event_name[i]);
+			/* PAPI's when it can, the kernel's directly else. */
+			if (!env.perf_enabled) {
+				assert_string_equal(plan.event_name[i], pmb_perf_sw_event_name(i));
+				assert_non_null(strstr(plan.note, "perf_event_open fallback: page_faults, context_switches, cpu_migrations, task_clock_ns"));
+			}
 		}
 	} else {
 		assert_int_equal(plan.available, 0);
@@ -444,42 +513,205 @@ static void test_papi_hardware(void **state)
 	b->fini();
 }
 
+/* In a forked child, cmocka's failures cannot cross the fork: a failed
+ * check prints itself and exits with its line number. */
+#define CHILD_CHECK(cond)                                                        \
+	do {                                                                     \
+		if (!(cond)) {                                                   \
+			fprintf(stderr, "child check failed at line %d: %s\n", __LINE__, #cond); \
+			_exit(__LINE__ % 250 + 1);                               \
+		}                                                                \
+	} while (0)
+
+static void wait_child(pid_t pid)
+{
+	int status = 0;
+	assert_true(pid >= 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void test_papi_library_missing(void **state)
 {
 	(void)state;
 	pid_t pid = fork();
-	assert_true(pid >= 0);
 	if (pid == 0) {
-		/* A child, because the variable is read at init and cmocka's
-		 * failures cannot cross the fork: exit codes tell. */
+		/* A child, because the variable is read at init. */
 		setenv("PMB_PAPI_LIBRARY", "/nonexistent", 1);
 		struct pmb_counter_plan plan = { .requested = PMB_CTR_ALL_MASK };
-		if (pmb_counter_backend_papi.init(&plan) != 0)
-			_exit(2);
-		if (plan.available != 0)
-			_exit(3);
-		fprintf(stderr, "# missing library: %s\n", plan.reason[0]);
-		for (int i = 0; i < PMB_CTR_COUNT; i++) {
-			if (!strstr(plan.reason[i], "PAPI library not found (dlopen: /nonexistent") ||
-			    !strstr(plan.reason[i], "apt-get install libpapi7.0"))
-				_exit(4);
-			if (plan.pass_of[i] != -1)
-				_exit(5);
+		CHILD_CHECK(pmb_counter_backend_papi.init(&plan) == 0);
+		fprintf(stderr, "# missing library: %s\n# note: %s\n", plan.reason[0], plan.note);
+		for (int i = 0; i < PMB_CTR_PAGE_FAULTS; i++) {
+			CHILD_CHECK(strstr(plan.reason[i], "PAPI library not found (dlopen: /nonexistent"));
+			CHILD_CHECK(strstr(plan.reason[i], "apt-get install libpapi7.0"));
+			CHILD_CHECK(plan.pass_of[i] == -1);
 		}
+		CHILD_CHECK(strstr(plan.note, "PAPI library not found"));
+		/* The software counters do not need PAPI at all. */
+		uint32_t want = kernel_sw_ok ? SOFTWARE_MASK : 0;
+		CHILD_CHECK(plan.available == want);
+		for (int i = PMB_CTR_PAGE_FAULTS; i < PMB_CTR_COUNT; i++) {
+			if (!kernel_sw_ok)
+				continue;
+			CHILD_CHECK(strcmp(plan.event_name[i], pmb_perf_sw_event_name(i)) == 0);
+			CHILD_CHECK(plan.pass_of[i] == 0);
+			CHILD_CHECK(plan.reason[i][0] == '\0');
+		}
+		if (kernel_sw_ok)
+			CHILD_CHECK(strstr(plan.note, "4 of 11 counters available (perf_event_open fallback: page_faults, context_switches, cpu_migrations, task_clock_ns) in 1 pass"));
 		void *ts = NULL;
 		struct pmb_counter_values v = { .counted = 1 };
-		if (pmb_counter_backend_papi.thread_open(&plan, &ts) != 0 ||
-		    pmb_counter_backend_papi.start(ts, 0) != 0 ||
-		    pmb_counter_backend_papi.stop_and_read(ts, 0, "x", &v) != 0 || v.counted != 0)
-			_exit(6);
+		for (int i = 0; i < PMB_CTR_COUNT; i++)
+			v.value[i] = SENTINEL;
+		CHILD_CHECK(pmb_counter_backend_papi.thread_open(&plan, &ts) == 0);
+		CHILD_CHECK(pmb_counter_backend_papi.start(ts, 0) == 0);
+		touch_pages(FAULT_PAGES);
+		CHILD_CHECK(pmb_counter_backend_papi.stop_and_read(ts, 0, "x", &v) == 0);
+		CHILD_CHECK(v.counted == want);
+		for (int i = 0; i < PMB_CTR_PAGE_FAULTS; i++)
+			CHILD_CHECK(v.value[i] == SENTINEL);
+		if (kernel_sw_ok) {
+			int64_t pf = v.value[PMB_CTR_PAGE_FAULTS];
+			fprintf(stderr, "# missing library, fallback page_faults=%lld (touched %d)\n",
+				(long long)pf, FAULT_PAGES);
+			CHILD_CHECK(pf >= FAULT_PAGES && pf <= FAULT_PAGES + FAULT_PAGES / 2);
+			CHILD_CHECK(v.value[PMB_CTR_TASK_CLOCK_NS] > 0);
+		}
 		pmb_counter_backend_papi.thread_close(ts);
 		pmb_counter_backend_papi.fini();
 		_exit(0);
 	}
-	int status = 0;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	wait_child(pid);
+}
+
+/* The fallback's error reasons, through the module's test-only hook
+ * (PMB_PERF_SW_FAIL), so no system setting has to change. */
+static void check_injected(const char *code, int err, const char *papi_library)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		setenv("PMB_PERF_SW_FAIL", code, 1);
+		if (papi_library)
+			setenv("PMB_PAPI_LIBRARY", papi_library, 1);
+		struct pmb_counter_plan plan = {
+			.requested = PMB_CTR_MASK(PMB_CTR_CYCLES) | PMB_CTR_MASK(PMB_CTR_PAGE_FAULTS) |
+				     PMB_CTR_MASK(PMB_CTR_TASK_CLOCK_NS)
+		};
+		CHILD_CHECK(pmb_counter_backend_papi.init(&plan) == 0);
+		/* Where PAPI itself counts software events the hook has
+		 * nothing to do: only check the fallback's path. */
+		if (env.perf_enabled && !papi_library)
+			_exit(0);
+		CHILD_CHECK(plan.available == 0);
+		CHILD_CHECK(plan.pass_of[PMB_CTR_PAGE_FAULTS] == -1);
+		CHILD_CHECK(plan.event_name[PMB_CTR_PAGE_FAULTS][0] == '\0');
+		const char *r = plan.reason[PMB_CTR_PAGE_FAULTS];
+		fprintf(stderr, "# %s: %s\n", code, r);
+		CHILD_CHECK(strncmp(r, "perf_event_open:PAGE-FAULTS: ", 29) == 0);
+		CHILD_CHECK(strstr(r, strerror(err)));
+		CHILD_CHECK(strncmp(plan.reason[PMB_CTR_TASK_CLOCK_NS], "perf_event_open:TASK-CLOCK: ", 28) == 0);
+		if (err == EACCES || err == EPERM) {
+			int level = read_paranoid();
+			char is[64];
+			snprintf(is, sizeof is, "perf_event_paranoid is %d", level);
+			CHILD_CHECK(strstr(r, "kernel.perf_event_paranoid"));
+			if (level > 1) {
+				CHILD_CHECK(strstr(r, is));
+				CHILD_CHECK(strstr(r, "need <=1"));
+				CHILD_CHECK(strstr(r, "sysctl -w kernel.perf_event_paranoid=1"));
+			} else if (level != -1000) {
+				CHILD_CHECK(strstr(r, is));
+				CHILD_CHECK(strstr(r, "seccomp"));
+			}
+		} else if (err == ENOSYS) {
+			CHILD_CHECK(strstr(r, "CONFIG_PERF_EVENTS"));
+		}
+		CHILD_CHECK(strlen(r) < PMB_COUNTER_REASON_MAX - 1); /* not cut */
+		/* Nothing to count still runs, and counts nothing. */
+		void *ts = NULL;
+		struct pmb_counter_values v = { .counted = 1 };
+		CHILD_CHECK(pmb_counter_backend_papi.thread_open(&plan, &ts) == 0);
+		CHILD_CHECK(pmb_counter_backend_papi.start(ts, 0) == 0);
+		CHILD_CHECK(pmb_counter_backend_papi.stop_and_read(ts, 0, "x", &v) == 0);
+		CHILD_CHECK(v.counted == 0);
+		pmb_counter_backend_papi.thread_close(ts);
+		pmb_counter_backend_papi.fini();
+		_exit(0);
+	}
+	wait_child(pid);
+}
+
+static void test_perf_sw_errors(void **state)
+{
+	(void)state;
+	check_injected("EACCES", EACCES, NULL);
+	check_injected("EPERM", EPERM, NULL);
+	check_injected("ENOSYS", ENOSYS, NULL);
+	check_injected("ENOENT", ENOENT, NULL);
+	check_injected("EACCES", EACCES, "/nonexistent");
+}
+
+/* The module on its own: a subset opens as its own group, counts only
+ * its thread, and pmb_perf_sw_plan_mask picks out its events. */
+static void *fault_elsewhere(void *arg)
+{
+	(void)arg;
+	touch_pages(4 * FAULT_PAGES);
+	return NULL;
+}
+
+static void test_perf_sw_module(void **state)
+{
+	(void)state;
+	char reason[PMB_CTR_COUNT][PMB_COUNTER_REASON_MAX] = { { 0 } };
+	uint32_t pf = PMB_CTR_MASK(PMB_CTR_PAGE_FAULTS);
+
+	assert_null(pmb_perf_sw_event_name(PMB_CTR_CYCLES));
+	assert_string_equal(pmb_perf_sw_event_name(PMB_CTR_PAGE_FAULTS), "perf_event_open:PAGE-FAULTS");
+	assert_string_equal(pmb_perf_sw_event_name(PMB_CTR_CONTEXT_SWITCHES), "perf_event_open:CONTEXT-SWITCHES");
+	assert_string_equal(pmb_perf_sw_event_name(PMB_CTR_CPU_MIGRATIONS), "perf_event_open:CPU-MIGRATIONS");
+	assert_string_equal(pmb_perf_sw_event_name(PMB_CTR_TASK_CLOCK_NS), "perf_event_open:TASK-CLOCK");
+	/* Hardware bits are not its business. */
+	if (!kernel_sw_ok)
+		skip();
+	assert_int_equal(pmb_perf_sw_probe(PMB_CTR_ALL_MASK, reason), SOFTWARE_MASK);
+	assert_int_equal(pmb_perf_sw_probe(pf, reason), pf);
+	for (int i = 0; i < PMB_CTR_COUNT; i++)
+		assert_string_equal(reason[i], "");
+
+	struct pmb_perf_sw *g = NULL;
+	struct pmb_counter_values v = { .counted = 0 };
+	for (int i = 0; i < PMB_CTR_COUNT; i++)
+		v.value[i] = SENTINEL;
+	assert_int_equal(pmb_perf_sw_open(pf, &g), 0);
+	assert_int_equal(pmb_perf_sw_stop_and_read(g, &v), -1); /* not started */
+	assert_int_equal(pmb_perf_sw_start(g), 0);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, fault_elsewhere, NULL), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	touch_pages(FAULT_PAGES);
+	assert_int_equal(pmb_perf_sw_stop_and_read(g, &v), 0);
+	pmb_perf_sw_close(g);
+	assert_int_equal(v.counted, pf);
+	for (int i = 0; i < PMB_CTR_COUNT; i++)
+		if (i != PMB_CTR_PAGE_FAULTS)
+			assert_true(v.value[i] == SENTINEL);
+	/* Only this thread's faults, not the other thread's 4x as many
+	 * (the slack covers the thread's creation on this side). */
+	print_message("# module alone: page_faults=%lld (touched %d here, %d on another thread)\n",
+		      (long long)v.value[PMB_CTR_PAGE_FAULTS], FAULT_PAGES, 4 * FAULT_PAGES);
+	assert_true(v.value[PMB_CTR_PAGE_FAULTS] >= FAULT_PAGES &&
+		    v.value[PMB_CTR_PAGE_FAULTS] <= FAULT_PAGES + FAULT_PAGES / 2);
+
+	struct pmb_counter_plan plan;
+	pmb_counter_plan_reset(&plan, PMB_CTR_ALL_MASK);
+	plan.available = pf | PMB_CTR_MASK(PMB_CTR_TASK_CLOCK_NS) | PMB_CTR_MASK(PMB_CTR_CYCLES);
+	snprintf(plan.event_name[PMB_CTR_PAGE_FAULTS], 64, "perf_event_open:PAGE-FAULTS");
+	snprintf(plan.event_name[PMB_CTR_TASK_CLOCK_NS], 64, "perf::TASK-CLOCK");
+	snprintf(plan.event_name[PMB_CTR_CYCLES], 64, "PAPI_TOT_CYC");
+	snprintf(plan.event_name[PMB_CTR_CONTEXT_SWITCHES], 64, "perf_event_open:CONTEXT-SWITCHES");
+	assert_int_equal(pmb_perf_sw_plan_mask(&plan), pf); /* context switches not available */
 }
 
 /* init/fini twice in a row must work: the runner may probe then run. */
@@ -497,6 +729,7 @@ static void test_papi_reinit(void **state)
 int main(void)
 {
 	probe_papi_env();
+	probe_kernel_sw();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_info_table),
 		cmocka_unit_test(test_parse_keywords),
@@ -509,6 +742,8 @@ int main(void)
 		cmocka_unit_test(test_papi_software),
 		cmocka_unit_test(test_papi_hardware),
 		cmocka_unit_test(test_papi_library_missing),
+		cmocka_unit_test(test_perf_sw_errors),
+		cmocka_unit_test(test_perf_sw_module),
 		cmocka_unit_test(test_papi_reinit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

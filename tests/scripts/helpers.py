@@ -9,6 +9,7 @@ SCRIPTS = os.path.join(ROOT, "scripts")
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 PYTHON = "/usr/bin/python3"
 
+sys.dont_write_bytecode = True  # keep __pycache__ out of scripts/
 if SCRIPTS not in sys.path:
     sys.path.insert(0, SCRIPTS)
 
@@ -22,7 +23,8 @@ def run_script(name, *args, **kw):
     CompletedProcess with text stdout/stderr."""
     path = os.path.join(SCRIPTS, name)
     cmd = ["sh", path] if name.endswith(".sh") else [PYTHON, path]
-    env = dict(os.environ, NO_COLOR="1", MPLBACKEND="Agg")
+    env = dict(os.environ, NO_COLOR="1", MPLBACKEND="Agg",
+               PYTHONDONTWRITEBYTECODE="1")
     env.update(kw.pop("env", {}))
     return subprocess.run(cmd + [str(a) for a in args], capture_output=True,
                           text=True, env=env, timeout=kw.pop("timeout", 180), **kw)

@@ -18,31 +18,31 @@ def quiet():
 class LoadGoodRun(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.run = load_run(fixture("run-a"), warn=quiet())
+        cls.loaded = load_run(fixture("run-a"), warn=quiet())
 
     def test_raw_shape_and_columns(self):
-        raw = self.run.raw
+        raw = self.loaded.raw
         self.assertEqual(list(raw.columns), pmb_load.RAW_COLUMNS)
         # 6 single-thread variants x 3 sizes x 11 reps + sum/index 2 threads
         # x 3 rows (0, 1, all) x 3 sizes x 11 reps
         self.assertEqual(len(raw), 6 * 3 * 11 + 3 * 3 * 11)
         self.assertEqual(sorted(raw["size_bytes"].unique()), [16384, 524288, 8388608])
-        self.assertEqual(self.run.warnings, [])
+        self.assertEqual(self.loaded.warnings, [])
 
     def test_types(self):
-        raw = self.run.raw
+        raw = self.loaded.raw
         self.assertEqual(raw["size_bytes"].dtype.kind, "i")
         self.assertEqual(raw["ns"].dtype.kind, "f")
         self.assertEqual(set(raw["thread"]), {"0", "1", "all"})
 
     def test_empty_counter_is_nan_not_zero(self):
-        raw = self.run.raw
+        raw = self.loaded.raw
         self.assertTrue(raw["l2_misses"].isna().all())
         self.assertTrue(raw["cycles"].notna().all())
-        self.assertFalse(self.run.counter_info("l2_misses")["available"])
+        self.assertFalse(self.loaded.counter_info("l2_misses")["available"])
 
     def test_summary_matches_raw(self):
-        s = self.run.summary
+        s = self.loaded.summary
         row = s[(s["kernel"] == "traversal") & (s["variant"] == "list_shuffled")
                 & (s["size_bytes"] == 8388608) & (s["metric"] == "ns_per_elem")]
         self.assertEqual(len(row), 1)
@@ -53,10 +53,10 @@ class LoadGoodRun(unittest.TestCase):
         self.assertTrue(l2["median"].isna().all())
 
     def test_caches_sanitised(self):
-        self.assertEqual(self.run.caches(), {"L1": 32768, "L2": 1048576, "L3": 33554432})
+        self.assertEqual(self.loaded.caches(), {"L1": 32768, "L2": 1048576, "L3": 33554432})
 
     def test_metric_values(self):
-        raw = pmb_load.primary_rows(self.run.raw)
+        raw = pmb_load.primary_rows(self.loaded.raw)
         v = pmb_load.metric_values(raw, "cycles_per_elem")
         # fixture: cycles = 3 * ns
         self.assertAlmostEqual((v / raw["ns_per_elem"]).median(), 3.0, places=4)

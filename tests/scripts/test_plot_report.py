@@ -23,9 +23,9 @@ class PlotTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp()
-        cls.run = os.path.join(cls.tmp, "run-a")
-        shutil.copytree(fixture("run-a"), cls.run)
-        cls.p = run_script("plot.py", cls.run)
+        cls.rundir = os.path.join(cls.tmp, "run-a")
+        shutil.copytree(fixture("run-a"), cls.rundir)
+        cls.p = run_script("plot.py", cls.rundir)
 
     @classmethod
     def tearDownClass(cls):
@@ -33,7 +33,7 @@ class PlotTest(unittest.TestCase):
 
     def test_expected_files(self):
         self.assertEqual(self.p.returncode, 0, self.p.stderr)
-        got = set(os.listdir(os.path.join(self.run, "plots")))
+        got = set(os.listdir(os.path.join(self.rundir, "plots")))
         want = set()
         for fam in ("traversal", "sum"):
             for m in ["ns"] + COUNTED:
@@ -42,31 +42,30 @@ class PlotTest(unittest.TestCase):
         self.assertEqual(got, want)
 
     def test_unavailable_and_zero_counters_not_plotted(self):
-        files = os.listdir(os.path.join(self.run, "plots"))
+        files = os.listdir(os.path.join(self.rundir, "plots"))
         self.assertFalse([f for f in files if "l2_misses" in f])
         self.assertFalse([f for f in files if "page_faults" in f])  # all zero
 
     def test_images_are_real(self):
         import matplotlib.image as mpimg
         import numpy as np
-        img = mpimg.imread(os.path.join(self.run, "plots", "traversal-ns_per_elem.png"))
+        img = mpimg.imread(os.path.join(self.rundir, "plots", "traversal-ns_per_elem.png"))
         self.assertGreater(img.shape[1], 500)
         colours = np.unique((img[..., :3] * 255).astype(int).reshape(-1, 3), axis=0)
         self.assertGreater(len(colours), 20)
 
     def test_simulated_label_and_cache_lines(self):
-        with open(os.path.join(self.run, "plots", "traversal-cycles_per_elem.svg")) as f:
+        with open(os.path.join(self.rundir, "plots", "traversal-cycles_per_elem.svg")) as f:
             svg = f.read()
-        # text is stored as paths (svg.fonttype=path) but kept in comments/ids?
-        # Check via the PNG-independent route: re-render with text as text.
+        # SVG text is stored as paths: check the labels on the Figure itself.
         import sys
         sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
         import plot
         from pmb_load import load_run
-        run = load_run(self.run, warn=lambda m: None)
+        run = load_run(self.rundir, warn=lambda m: None)
         fig = plot.figure(run, "traversal", "cycles_per_elem")
         ax = fig.axes[0]
-        self.assertIn("(simulated)", ax.get_title())
+        self.assertIn("(simulated)", ax.get_title(loc="left"))
         self.assertEqual(ax.get_xscale(), "log")
         texts = [t.get_text() for t in ax.texts]
         self.assertIn("L1 32 KiB", texts)
@@ -74,7 +73,7 @@ class PlotTest(unittest.TestCase):
         labels = [l.get_text() for l in ax.get_xticklabels()]
         self.assertTrue(any("KiB" in l for l in labels) and any("MiB" in l for l in labels))
         fig_ns = plot.figure(run, "sum", "ns_per_elem")
-        self.assertNotIn("simulated", fig_ns.axes[0].get_title())
+        self.assertNotIn("simulated", fig_ns.axes[0].get_title(loc="left"))
         legend = [t.get_text() for t in fig_ns.axes[0].get_legend().get_texts()]
         self.assertIn("index (2 threads)", legend)
         self.assertIn("index (1 thread)", legend)
@@ -82,14 +81,14 @@ class PlotTest(unittest.TestCase):
 
     def test_out_and_format(self):
         out = os.path.join(self.tmp, "o")
-        p = run_script("plot.py", self.run, "--out", out, "--format", "svg",
+        p = run_script("plot.py", self.rundir, "--out", out, "--format", "svg",
                        "--metric", "ns_per_elem")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(sorted(os.listdir(out)),
                          ["sum-ns_per_elem.svg", "traversal-ns_per_elem.svg"])
 
     def test_bad_format(self):
-        p = run_script("plot.py", self.run, "--format", "gif")
+        p = run_script("plot.py", self.rundir, "--format", "gif")
         self.assertEqual(p.returncode, 2)
         self.assertIn("gif", p.stderr)
 
@@ -104,10 +103,10 @@ class ReportTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp()
-        cls.run = os.path.join(cls.tmp, "run-a")
-        shutil.copytree(fixture("run-a"), cls.run)
-        cls.p = run_script("report.py", cls.run)
-        cls.path = os.path.join(cls.run, "report.html")
+        cls.rundir = os.path.join(cls.tmp, "run-a")
+        shutil.copytree(fixture("run-a"), cls.rundir)
+        cls.p = run_script("report.py", cls.rundir)
+        cls.path = os.path.join(cls.rundir, "report.html")
         with open(cls.path, encoding="utf-8") as f:
             cls.html = f.read()
 

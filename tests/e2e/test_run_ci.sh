@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# End-to-end: the CONFIG=ci sweep through the real binary, checked the way a
+# user reads it: files per size, the documented header, every row valid,
+# counters empty (never 0) when not counted with the reason in meta.json,
+# per-thread rows on distinct cores plus the aggregate.
+set -u
+cd "$(dirname "$0")/../.."
+bin=${PMB_BIN:-build/test/pmubench}
+out=$(mktemp -d /tmp/pmb-e2e-ci.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fi; }
+
+# What every CI run needs: make run CONFIG=ci runs exactly this.
+run_dir=$("$bin" --config configs/ci.ini --out "$out" -q 2>"$out/stderr")
+rc=$?
+check "ci sweep exits 0" '[ $rc -eq 0 ]'
+check "prints the run directory" '[ -d "$run_dir" ]'
+[ -d "$run_dir" ] || { cat "$out/stderr"; exit 0; }
+check "run directory named <config>-<host>-<UTC time>" '[[ $(basename "$run_dir") =~ ^ci-[A-Za-z0-9_-]+-[0-9]{8}T[0-9]{6}Z$ ]]'
+check "one CSV per size (4K, 256K, 4M)" '[ -f "$run_dir/size-4096.csv" ] && [ -f "$run_dir/size-262144.csv" ] && [ -f "$run_dir/size-4194304.csv" ]'
+
+/usr/bin/python3 - "$run_dir" >"$out/py" 2>&1 <<'PY'
+import csv, glob, json, os, sys
+run = sys.argv[1]
+meta = json.load(open(os.path.join(run, "meta.json")))
+rows = []
+for path in sorted(glob.glob(os.path.join(run, "size-*.csv"))):
+    with open(path) as f:
+        r = list(csv.DictReader(f))
+        size = int(os.path.basename(path)[5:-4])
+        assert all(int(x["size_bytes"]) == size for x in r), path
+        rows += r
+counters = ["cycles", "instructions", "l1d_misses", "l2_misses", "llc_misses", "branches",
+            "branch_misses", "page_faults", "context_switches", "cpu_migrations", "task_clock_ns"]
+def check(name, cond):
+    print(("ok - " if cond else "not ok - ") + name)
+header = open(glob.glob(os.path.join(run, "size-*.csv"))[0]).readline().strip().split(",")
+check("raw header is the documented schema v1", header[:16] == ["run_id","flagset","compiler","kernel","variant","size_bytes","n_elems","cache_level","threads","thread","core","rep","iters","ns","tsc_ticks","ns_per_elem"] and header[16:27] == counters and header[27:] == ["allocs","counter_source","counter_pass","valid"])
+check("meta.json schema_version 1 and complete", meta["schema_version"] == 1 and meta["complete"] is True)
+check("every row's self-check passed", rows and all(r["valid"] == "1" for r in rows))
+kernels = {(r["kernel"], r["variant"]) for r in rows}
+check("all 21 kernel variants ran", len(kernels) == 21)
+check("ns and tsc_ticks always measured", all(int(r["ns"]) > 0 and int(r["tsc_ticks"]) > 0 for r in rows))
+ok = True
+for c in counters:
+    info = meta["counters"][c]
+    vals = [r[c] for r in rows if r["thread"] != "all"]
+    if info["available"]:
+        ok &= any(v != "" for v in vals)
+    else:
+        # never a zero that was not counted, and a reason on record
+        ok &= all(v == "" for v in vals) and len(info["reason"]) > 10
+check("unavailable counters are empty cells with a reason in meta.json", ok)
+two = [r for r in rows if r["threads"] == "2"]
+cores = {(r["kernel"], r["variant"], r["size_bytes"], r["rep"]): set() for r in two if r["thread"] != "all"}
+for r in two:
+    if r["thread"] != "all":
+        cores[(r["kernel"], r["variant"], r["size_bytes"], r["rep"])].add(r["core"])
+check("2-thread samples run on 2 distinct cores", cores and all(len(v) == 2 for v in cores.values()))
+agg = [r for r in two if r["thread"] == "all"]
+check("2-thread samples have an aggregate row (thread=all, empty core)", agg and all(r["core"] == "" for r in agg))
+levels = {r["size_bytes"]: r["cache_level"] for r in rows}
+check("cache level recorded per size", levels.get("4096") == "L1")
+allocs = {}
+for r in rows:
+    if r["thread"] == "0" and r["threads"] == "1":
+        allocs.setdefault((r["kernel"], r["variant"], int(r["n_elems"])), set()).add(int(r["allocs"]) // int(r["iters"]))
+n = 4096 // 24
+check("alloc/best makes 3 allocations per pass", allocs.get(("alloc", "best", n)) == {3})
+check("alloc/better makes n+1 allocations per pass", allocs.get(("alloc", "better", n)) == {n + 1})
+check("sum/index makes no allocation", allocs.get(("sum", "index", 512)) == {0})
+with open(os.path.join(run, "summary.csv")) as f:
+    summ = list(csv.DictReader(f))
+metrics = {r["metric"] for r in summ}
+check("summary has ns_per_elem with CI columns", "ns_per_elem" in metrics and all(r["ci_low"] != "" for r in summ if r["metric"] == "ns_per_elem"))
+check("summary has one row per point x metric", len(summ) == len({(r["kernel"], r["variant"], r["size_bytes"], r["threads"], r["thread"], r["metric"]) for r in summ}))
+PY
+cat "$out/py"
+grep -q '^ok - ' "$out/py" || echo "not ok - python checks ran"
+
+# Results are never overwritten: a second run makes a second directory.
+run2=$("$bin" --config configs/ci.ini --filter empty --out "$out" -q 2>/dev/null)
+check "a second run gets its own directory" '[ -d "$run2" ] && [ "$run2" != "$run_dir" ]'
