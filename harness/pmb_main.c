@@ -110,6 +110,55 @@ static int make_run_dir(const struct pmb_options *opt, const char *host, struct 
 	return pmb_error("cannot find a new run directory name under '%s'", opt->out_dir);
 }
 
+static void set_run_id_from_dir(struct pmb_run_info *run, const char *dir)
+{
+	snprintf(run->run_dir, sizeof run->run_dir, "%s", dir);
+	size_t len = strlen(run->run_dir);
+	while (len > 1 && run->run_dir[len - 1] == '/')
+		run->run_dir[--len] = '\0';
+	const char *base = strrchr(run->run_dir, '/');
+	snprintf(run->run_id, sizeof run->run_id, "%s", base ? base + 1 : run->run_dir);
+}
+
+/* A flag-set matrix writes several binaries' rows into one run: meta.json
+ * describes the first flag set, meta-<flagset>.json each further one.
+ * Returns 1 when this flag set already has its meta file in the run. */
+static int choose_meta_name(struct pmb_run_info *run, const char *flagset)
+{
+	char path[1200], needle[96];
+	snprintf(path, sizeof path, "%s/meta.json", run->run_dir);
+	snprintf(run->meta_name, sizeof run->meta_name, "meta.json");
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	snprintf(needle, sizeof needle, "\"flagset\": \"%s\"", flagset);
+	char line[1024];
+	int ours = 0;
+	while (!ours && fgets(line, sizeof line, f))
+		ours = strstr(line, needle) != NULL;
+	fclose(f);
+	if (ours)
+		return 1;
+	snprintf(run->meta_name, sizeof run->meta_name, "meta-%s.json", flagset);
+	snprintf(path, sizeof path, "%s/%s", run->run_dir, run->meta_name);
+	return access(path, F_OK) == 0;
+}
+
+static int use_run_dir(const struct pmb_options *opt, struct pmb_run_info *run)
+{
+	if (mkdir(opt->run_dir, 0777) != 0 && errno != EEXIST)
+		return pmb_error("cannot create run directory '%s': %s; check the path and its "
+				 "permissions",
+				 opt->run_dir, strerror(errno));
+	set_run_id_from_dir(run, opt->run_dir);
+	if (choose_meta_name(run, opt->flagset))
+		return pmb_error("--run-dir: '%s' already has results of flag set '%s' and is never "
+				 "overwritten; continue it with --resume %s --flagset %s, or pick a "
+				 "new directory",
+				 run->run_dir, opt->flagset, run->run_dir, opt->flagset);
+	return 0;
+}
+
 static int use_resume_dir(const struct pmb_options *opt, struct pmb_run_info *run)
 {
 	struct stat st;
@@ -117,17 +166,65 @@ static int use_resume_dir(const struct pmb_options *opt, struct pmb_run_info *ru
 		return pmb_error("--resume: '%s' is not a run directory; give a directory under "
 				 "results/",
 				 opt->resume_dir);
-	char path[1100];
-	snprintf(path, sizeof path, "%s/meta.json", opt->resume_dir);
-	if (access(path, R_OK) != 0)
-		return pmb_error("--resume: '%s' has no meta.json; it is not a pmubench run",
-				 opt->resume_dir);
-	snprintf(run->run_dir, sizeof run->run_dir, "%s", opt->resume_dir);
-	size_t len = strlen(run->run_dir);
-	while (len > 1 && run->run_dir[len - 1] == '/')
-		run->run_dir[--len] = '\0';
-	const char *base = strrchr(run->run_dir, '/');
-	snprintf(run->run_id, sizeof run->run_id, "%s", base ? base + 1 : run->run_dir);
+	set_run_id_from_dir(run, opt->resume_dir);
+	if (!choose_meta_name(run, opt->flagset))
+		return pmb_error("--resume: '%s' has no meta.json for flag set '%s'; it is not a "
+				 "pmubench run (or give its --flagset)",
+				 opt->resume_dir, opt->flagset);
+	return 0;
+}
+
+/* The command line of a run, saved in its directory so that --resume DIR
+ * alone rebuilds the same plan: arguments after argv[0], each ended by a
+ * NUL byte.  Written once, when the run directory is made. */
+#define RUN_ARGS_FILE ".pmubench-args"
+
+static int save_run_args(const char *run_dir, int argc, char **argv)
+{
+	char path[1200];
+	snprintf(path, sizeof path, "%s/" RUN_ARGS_FILE, run_dir);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return pmb_error("cannot write %s: %s; pass a writable --out", path, strerror(errno));
+	for (int i = 1; i < argc; i++)
+		fwrite(argv[i], 1, strlen(argv[i]) + 1, f);
+	int bad = ferror(f);
+	if (fclose(f) != 0 || bad)
+		return pmb_error("cannot write %s: %s; free space or choose another --out", path,
+				 strerror(errno ? errno : EIO));
+	return 0;
+}
+
+/* argv becomes: argv[0], the saved arguments, then the ones given now
+ * (later options win, so `--resume DIR --quiet` works).  Kept until exit. */
+static int load_run_args(const char *run_dir, int *argc, char ***argv)
+{
+	static char text[65536];
+	static char *args[1024];
+	char path[1200];
+	snprintf(path, sizeof path, "%s/" RUN_ARGS_FILE, run_dir);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0; /* made by an older pmubench: options as given now */
+		return pmb_error("--resume: cannot read %s: %s", path, strerror(errno));
+	}
+	size_t len = fread(text, 1, sizeof text, f);
+	int full = len == sizeof text;
+	fclose(f);
+	if (full || (len && text[len - 1] != '\0'))
+		return pmb_error("--resume: %s is damaged; resume with the run's original options "
+				 "given again, after deleting that file",
+				 path);
+	int n = 0;
+	args[n++] = (*argv)[0];
+	for (size_t i = 0; i < len && n < 1000; i += strlen(text + i) + 1)
+		args[n++] = text + i;
+	for (int i = 1; i < *argc && n < 1023; i++)
+		args[n++] = (*argv)[i];
+	args[n] = NULL;
+	*argc = n;
+	*argv = args;
 	return 0;
 }
 
@@ -192,6 +289,14 @@ int main(int argc, char **argv)
 	pmb_options_defaults(&opt);
 	if (pmb_options_parse(&opt, argc, argv) != 0)
 		return fail(EXIT_USAGE, pmb_error_message());
+	if (opt.resume_dir[0] && opt.command == PMB_CMD_RUN) {
+		/* The run's own options first, the ones given now on top. */
+		if (load_run_args(opt.resume_dir, &argc, &argv) != 0)
+			return fail(1, pmb_error_message());
+		pmb_options_defaults(&opt);
+		if (pmb_options_parse(&opt, argc, argv) != 0)
+			return fail(EXIT_USAGE, pmb_error_message());
+	}
 	pmb_log_set_quiet(opt.quiet);
 	if (opt.command == PMB_CMD_HELP) {
 		pmb_options_print_help(argv[0]);
@@ -228,12 +333,18 @@ int main(int argc, char **argv)
 
 	struct pmb_run_info run = {.flagset = opt.flagset,
 				   .compiler = pmb_meta_compiler(),
+				   .cflags = pmb_meta_cflags(),
+				   .meta_name = "meta.json",
 				   .counter_source = backend->name,
 				   .has_ticks = pmb_clock_has_ticks()};
 	size_t resumed = 0;
-	int rc = opt.resume_dir[0] ? use_resume_dir(&opt, &run) : make_run_dir(&opt, sys.host, &run);
+	int rc = opt.resume_dir[0] ? use_resume_dir(&opt, &run)
+		 : opt.run_dir[0]  ? use_run_dir(&opt, &run)
+				   : make_run_dir(&opt, sys.host, &run);
+	if (rc == 0 && !opt.resume_dir[0])
+		rc = save_run_args(run.run_dir, argc, argv);
 	if (rc == 0 && opt.resume_dir[0])
-		rc = pmb_resume_mark_done(run.run_dir, &plan, &resumed);
+		rc = pmb_resume_mark_done(run.run_dir, opt.flagset, &plan, &resumed);
 	if (rc != 0) {
 		backend->fini();
 		return fail(1, pmb_error_message());
@@ -336,6 +447,7 @@ int main(int argc, char **argv)
 		reporters[i].close(reporters[i].self);
 	int meta_rc = pmb_meta_write(&meta);
 	backend->fini();
+	size_t npoints = plan.npoints;
 	pmb_plan_free(&plan);
 	pmb_topology_unload();
 
@@ -354,7 +466,7 @@ int main(int argc, char **argv)
 		fprintf(stderr,
 			"pmubench: interrupted by signal %d after %zu of %zu points; finished rows are "
 			"kept in %s; continue with: --resume %s\n",
-			(int)interrupted, meta.points_done + resumed, plan.npoints, run.run_dir,
+			(int)interrupted, meta.points_done + resumed, npoints, run.run_dir,
 			run.run_dir);
 		return 128 + (int)interrupted;
 	}

@@ -34,6 +34,11 @@ const char *pmb_meta_compiler(void)
 	return name;
 }
 
+const char *pmb_meta_cflags(void)
+{
+	return PMB_CFLAGS;
+}
+
 void pmb_meta_utc_now(char *buf, size_t len, int compact)
 {
 	time_t now = time(NULL);
@@ -111,8 +116,8 @@ static void write_options(struct pmb_json *j, const struct pmb_options *o,
 int pmb_meta_write(const struct pmb_meta *m)
 {
 	char tmp[1100], path[1100];
-	snprintf(path, sizeof path, "%s/meta.json", m->run->run_dir);
-	snprintf(tmp, sizeof tmp, "%s/.meta.json.tmp", m->run->run_dir);
+	snprintf(path, sizeof path, "%s/%s", m->run->run_dir, m->run->meta_name);
+	snprintf(tmp, sizeof tmp, "%s/.%s.tmp", m->run->run_dir, m->run->meta_name);
 	FILE *f = fopen(tmp, "w");
 	if (!f)
 		return pmb_error("cannot write %s: %s", tmp, strerror(errno));

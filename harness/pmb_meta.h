@@ -36,6 +36,8 @@ struct pmb_meta {
 
 /* The compiler that built this binary, e.g. "gcc-12.2.0". */
 const char *pmb_meta_compiler(void);
+/* The flags it was built with (the Makefile passes them in). */
+const char *pmb_meta_cflags(void);
 
 void pmb_meta_utc_now(char *buf, size_t len, int compact);
 

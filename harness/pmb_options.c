@@ -238,6 +238,7 @@ enum {
 	OPT_FLAGSET,
 	OPT_RESUME,
 	OPT_NAME,
+	OPT_RUN_DIR,
 };
 
 static const struct option long_options[] = {
@@ -263,6 +264,7 @@ static const struct option long_options[] = {
 	{"flagset", required_argument, NULL, OPT_FLAGSET},
 	{"name", required_argument, NULL, OPT_NAME},
 	{"resume", required_argument, NULL, OPT_RESUME},
+	{"run-dir", required_argument, NULL, OPT_RUN_DIR},
 	{"quiet", no_argument, NULL, 'q'},
 	{NULL, 0, NULL, 0},
 };
@@ -309,6 +311,8 @@ void pmb_options_print_help(const char *argv0)
 	       "      --name NAME         run name prefix (default: the config's name)\n"
 	       "      --flagset NAME      tag rows with a compiler flag set name\n"
 	       "      --resume RUN_DIR    continue an interrupted run, skipping finished points\n"
+	       "      --run-dir DIR       write into DIR (made if missing) instead of a new\n"
+	       "                          directory: one run for several --flagset builds\n"
 	       "\n"
 	       "Other:\n"
 	       "  -l, --list              list kernels, variants and counters (with why not)\n"
@@ -378,6 +382,9 @@ int pmb_options_parse(struct pmb_options *opt, int argc, char **argv)
 		case OPT_NAME: rc = set_string(name, sizeof name, optarg, "--name"); break;
 		case OPT_RESUME:
 			rc = set_string(opt->resume_dir, sizeof opt->resume_dir, optarg, "--resume");
+			break;
+		case OPT_RUN_DIR:
+			rc = set_string(opt->run_dir, sizeof opt->run_dir, optarg, "--run-dir");
 			break;
 		case 'q': opt->quiet = 1; break;
 		case ':':

@@ -28,6 +28,7 @@ struct pmb_options {
 	char backend[16];
 	char out_dir[512];       /* results root; the run directory goes below */
 	char resume_dir[512];    /* "" unless --resume */
+	char run_dir[512];       /* "" unless --run-dir (flag-set matrix: several binaries, one run) */
 	uint64_t min_samples, max_samples;
 	double target_ci;        /* relative half-width of the median's 95 % CI */
 	double warmup_ms, min_sample_ms, point_seconds;

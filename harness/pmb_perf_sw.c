@@ -15,6 +15,7 @@
 
 #define NSW 4
 
+/* In group order: the first one in the mask leads. */
 static const struct {
 	int id;
 	unsigned long long config;
@@ -168,9 +169,16 @@ static int open_group(struct pmb_perf_sw *g, uint32_t mask, int *bad)
 	return 0;
 }
 
+/* Reset applies to each event, so it goes to the whole group.  Enable and
+ * disable go to the leader alone: members stay enabled and count exactly
+ * while their leader is scheduled.  Enabling and disabling the whole group
+ * (PERF_IOC_FLAG_GROUP) instead leaves the members short from the second
+ * enable on (measured on Linux 6.18: 301 to 394 of 512 page faults; a
+ * task clock of 1.3 ms for 5 ms of spinning, or 0 in a sample without a
+ * context switch); the first sample is right, which hides it. */
 static int group_ioctl(struct pmb_perf_sw *g, unsigned long req)
 {
-	return ioctl(g->fd[0], req, PERF_IOC_FLAG_GROUP);
+	return ioctl(g->fd[0], req, req == PERF_EVENT_IOC_RESET ? PERF_IOC_FLAG_GROUP : 0);
 }
 
 /* Disables and reads; -1 with errno on failure. */

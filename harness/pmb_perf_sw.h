@@ -9,8 +9,9 @@
  * module for them.  Event names recorded in the plan start with
  * "perf_event_open:" so the output says where the numbers came from.
  *
- * One group per thread (leader + members, PERF_FORMAT_GROUP): one ioctl
- * enables or disables all of them and one read() returns all of them.
+ * One group per thread (leader + members, PERF_FORMAT_GROUP): one ioctl on
+ * the leader enables or disables all of them (members count only while the
+ * leader does) and one read() returns all of them.
  * Events count the calling thread only (pid 0, any CPU), user and kernel
  * context both: page faults are raised in kernel context on behalf of the
  * thread, and context switches and migrations are only ever recorded with

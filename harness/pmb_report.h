@@ -30,6 +30,8 @@ struct pmb_run_info {
 	char run_dir[1024];
 	const char *flagset;
 	const char *compiler;     /* "gcc-12.2.0" */
+	const char *cflags;       /* exact flags this binary was built with */
+	char meta_name[96];       /* meta.json, or meta-<flagset>.json for a further flag set */
 	const char *counter_source;
 	int has_ticks;
 };

@@ -50,7 +50,7 @@ static int open_append(const char *dir, const char *name, const char *header, FI
 {
 	char path[1200];
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "a");
+	FILE *f = fopen(path, "a+"); /* + : cut_partial_line reads */
 	if (!f)
 		return pmb_error("cannot open %s for appending: %s; check that --out is writable",
 				 path, strerror(errno));
@@ -79,8 +79,8 @@ static int open_append(const char *dir, const char *name, const char *header, FI
 
 static void write_raw_header(FILE *f)
 {
-	fputs("run_id,flagset,compiler,kernel,variant,size_bytes,n_elems,cache_level,threads,"
-	      "thread,core,rep,iters,ns,tsc_ticks,ns_per_elem",
+	fputs("run_id,flagset,compiler,cflags,kernel,variant,size_bytes,n_elems,cache_level,"
+	      "threads,thread,core,rep,iters,ns,tsc_ticks,ns_per_elem",
 	      f);
 	for (int c = 0; c < PMB_CTR_COUNT; c++)
 		fprintf(f, ",%s", pmb_counter_info[c].column);
@@ -89,8 +89,8 @@ static void write_raw_header(FILE *f)
 
 static char raw_header[1024];
 static const char summary_header[] =
-	"run_id,flagset,compiler,kernel,variant,size_bytes,n_elems,cache_level,threads,thread,"
-	"metric,unit,samples,median,ci_low,ci_high,mean,stddev,min,max,mad,cv,outliers,"
+	"run_id,flagset,compiler,cflags,kernel,variant,size_bytes,n_elems,cache_level,threads,"
+	"thread,metric,unit,samples,median,ci_low,ci_high,mean,stddev,min,max,mad,cv,outliers,"
 	"counter_source,valid\n";
 
 static FILE *size_file(struct csv_reporter *r, uint64_t size)
@@ -176,8 +176,14 @@ static void put_double(FILE *f, double v)
 static void write_point_prefix(FILE *f, const struct pmb_run_info *run,
 			       const struct pmb_point *p, int thread)
 {
-	fprintf(f, "%s,%s,%s,%s,%s,%llu,%zu,%s,%d,", run->run_id, run->flagset, run->compiler,
-		p->kernel->family, p->kernel->variant, (unsigned long long)p->size_bytes,
+	/* Flags may hold commas (-Wl,...): quote the cell, doubling quotes. */
+	fprintf(f, "%s,%s,%s,\"", run->run_id, run->flagset, run->compiler);
+	for (const char *c = run->cflags ? run->cflags : ""; *c; c++) {
+		if (*c == '"')
+			fputc('"', f);
+		fputc(*c, f);
+	}
+	fprintf(f, "\",%s,%s,%llu,%zu,%s,%d,", p->kernel->family, p->kernel->variant, (unsigned long long)p->size_bytes,
 		p->n_elems, level_names[p->cache_level], p->threads);
 	if (thread < 0)
 		fputs("all", f);

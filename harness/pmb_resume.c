@@ -7,14 +7,23 @@
 #include <string.h>
 
 /* Columns of summary.csv used here (README "CSV schema"). */
-enum { COL_KERNEL = 3, COL_VARIANT = 4, COL_SIZE = 5, COL_THREADS = 8, NCOLS_MIN = 9 };
+enum { COL_FLAGSET = 1, COL_KERNEL = 4, COL_VARIANT = 5, COL_SIZE = 6, COL_THREADS = 9,
+       NCOLS_MIN = 10 };
 
+/* Splits a CSV line of our own writing: only the cflags cell is quoted. */
 static int split(char *line, char **fields, int max)
 {
 	int n = 0;
 	for (char *p = line; n < max;) {
 		fields[n++] = p;
-		char *comma = strchr(p, ',');
+		char *end = p;
+		if (*p == '"') {
+			for (end = p + 1; *end && !(end[0] == '"' && end[1] != '"'); end++)
+				if (end[0] == '"')
+					end++;
+			end = *end ? end + 1 : end;
+		}
+		char *comma = strchr(end, ',');
 		if (!comma)
 			break;
 		*comma = '\0';
@@ -23,7 +32,8 @@ static int split(char *line, char **fields, int max)
 	return n;
 }
 
-int pmb_resume_mark_done(const char *run_dir, struct pmb_plan *plan, size_t *ndone)
+int pmb_resume_mark_done(const char *run_dir, const char *flagset, struct pmb_plan *plan,
+			 size_t *ndone)
 {
 	*ndone = 0;
 	char path[1100];
@@ -42,7 +52,7 @@ int pmb_resume_mark_done(const char *run_dir, struct pmb_plan *plan, size_t *ndo
 			continue; /* a last line cut by the interruption */
 		line[strcspn(line, "\r\n")] = '\0';
 		if (lineno == 1) {
-			static const char head[] = "run_id,flagset,compiler,kernel,variant,size_bytes,";
+			static const char head[] = "run_id,flagset,compiler,cflags,kernel,variant,";
 			if (strncmp(line, head, sizeof head - 1) != 0) {
 				fclose(f);
 				return pmb_error("--resume: %s does not start with the summary header; "
@@ -54,6 +64,8 @@ int pmb_resume_mark_done(const char *run_dir, struct pmb_plan *plan, size_t *ndo
 		char *fields[32];
 		if (split(line, fields, 32) < NCOLS_MIN)
 			continue;
+		if (strcmp(fields[COL_FLAGSET], flagset) != 0)
+			continue; /* another flag set's point in a matrix run */
 		unsigned long long size = strtoull(fields[COL_SIZE], NULL, 10);
 		int threads = atoi(fields[COL_THREADS]);
 		for (size_t i = 0; i < plan->npoints; i++) {

@@ -8,6 +8,7 @@
 /* Marks plan points found in run_dir/summary.csv as done; *ndone counts
  * them.  A missing summary.csv means nothing was finished.  Returns 0 or
  * -1 (pmb_error) on an unreadable or foreign file. */
-int pmb_resume_mark_done(const char *run_dir, struct pmb_plan *plan, size_t *ndone);
+int pmb_resume_mark_done(const char *run_dir, const char *flagset, struct pmb_plan *plan,
+			 size_t *ndone);
 
 #endif

@@ -90,7 +90,9 @@ def describe(run, raw, flagset):
     return {
         "cpu_model": m.get("cpu_model") or "unknown CPU",
         "compiler": ", ".join(compilers) or m.get("compiler", "?"),
-        "cflags": m.get("cflags") or "",
+        # Rows carry their exact flags: two flag sets of one run differ here.
+        "cflags": ", ".join(sorted(raw["cflags"].dropna().astype(str).unique()))
+        if "cflags" in raw else (m.get("cflags") or ""),
         "flagset": flagset or ", ".join(sorted(raw["flagset"].unique())),
         "run_id": ", ".join(sorted(raw["run_id"].unique())) or m.get("run_id", "?"),
     }

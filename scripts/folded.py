@@ -17,9 +17,10 @@ builds.  Subcommands:
   runfn FAMILY/VARIANT [KERNELS_DIR]
                                   name of the variant's run function, read from
                                   kernels/<family>.c (e.g. alloc/bad -> alloc_bad_run)
-  dhat DHAT_OUT RUN_DIR RUNFN [--warmup-passes N]
-                                  DHAT's figures next to the counting allocator's
-                                  for the same run; exit 0 when they agree, 1 when not
+  dhat MAIN_RUN_DIR BASE_RUN_DIR RUNFN
+                                  DHAT's figures (each dir's dhat.out and
+                                  dhat-trace.log) next to the counting allocator's
+                                  (size-*.csv); exit 0 when they agree, 1 when not
 """
 import csv
 import glob
@@ -205,72 +206,121 @@ def csv_rows(run_dir):
     return rows
 
 
+TRACE_REALLOC = re.compile(r"^--\d+-- realloc\((0x[0-9A-Fa-f]+),(\d+)\)")
+
+
+def trace_reallocs(path):
+    """(realloc(NULL, n) calls, reallocs of a live block) in valgrind's
+    --trace-malloc=yes log.  DHAT counts both as new blocks; the counting
+    allocator counts the first as an alloc, the second as a realloc."""
+    null = live = 0
+    for line in open(path, errors="replace"):
+        m = TRACE_REALLOC.match(line)
+        if m:
+            if int(m.group(1), 16) == 0:
+                null += 1
+            elif int(m.group(2)) > 0:
+                live += 1
+    return null, live
+
+
+class HeapRun:
+    def __init__(self, run_dir, runfn):
+        self.dir = run_dir
+        d = json.load(open(os.path.join(run_dir, "dhat.out")))
+        ftbl, pps = d["ftbl"], d["pps"]
+        # A frame reads "0x10A2B3: alloc_bad_run (alloc.c:180)".  The
+        # measured passes are the run function called from measure() (its
+        # frame is there when inlined too: valgrind reads inline info);
+        # warm-up calls it from worker_main.
+        run = {i for i, f in enumerate(ftbl) if re.search(r":\s%s\s\(" % re.escape(runfn), f)}
+        meas = {i for i, f in enumerate(ftbl) if re.search(r":\smeasure\s\(", f)}
+        wrap_re = {i for i, f in enumerate(ftbl) if re.search(r":\s__wrap_realloc\s\(", f)}
+
+        def measured(fs):
+            for k, i in enumerate(fs):
+                if i in run:
+                    return any(j in meas for j in fs[k + 1:])
+            return False
+
+        self.all = pps
+        self.window = [pp for pp in pps if measured(pp["fs"])]
+        # Realloc call sites: the executable's code reaches realloc only
+        # through the counting allocator's __wrap_realloc.
+        self.window_re = [pp for pp in self.window if wrap_re.intersection(pp["fs"])]
+        self.window_other = [pp for pp in self.window if not wrap_re.intersection(pp["fs"])]
+        self.realloc_null, self.realloc_live = trace_reallocs(os.path.join(run_dir, "dhat-trace.log"))
+        self.rows = csv_rows(run_dir)
+        if not self.rows:
+            raise SystemExit("heap: error: no size-*.csv rows in %s" % run_dir)
+        points = {(r["kernel"], r["variant"], r["size_bytes"]) for r in self.rows}
+        if len(points) != 1:
+            raise SystemExit("heap: error: %s has %d points (%s); give one KERNEL=family/variant"
+                             % (run_dir, len(points), ", ".join("/".join(p) for p in sorted(points))))
+        self.samples = len(self.rows)
+        self.iters = sum(int(r["iters"]) for r in self.rows)
+        self.allocs = sum(int(r["allocs"]) for r in self.rows)
+
+    @staticmethod
+    def tot(pps, key):
+        return sum(pp.get(key, 0) for pp in pps)
+
+
 def cmd_dhat(args):
-    warmup_passes = 1
-    if "--warmup-passes" in args:
-        i = args.index("--warmup-passes")
-        warmup_passes = int(args[i + 1])
-        args = args[:i] + args[i + 2:]
-    dhat_path, run_dir, runfn = args
-    d = json.load(open(dhat_path))
-    ftbl, pps = d["ftbl"], d["pps"]
-    # A frame reads "0x10A2B3: alloc_bad_run (alloc.c:180)".
-    pat = re.compile(r":\s%s\s\(" % re.escape(runfn))
-    hits = [i for i, f in enumerate(ftbl) if pat.search(f)]
-    hit = set(hits)
-    mine = [pp for pp in pps if hit.intersection(pp["fs"])]
-
-    def tot(pp_list, key):
-        return sum(pp.get(key, 0) for pp in pp_list)
-
-    rows = csv_rows(run_dir)
-    if not rows:
-        print("heap: error: no size-*.csv rows in %s" % run_dir, file=sys.stderr)
-        return 2
-    points = {(r["kernel"], r["variant"], r["size_bytes"]) for r in rows}
-    if len(points) != 1:
-        print("heap: error: the run has %d points (%s); give one KERNEL=family/variant and one SIZE"
-              % (len(points), ", ".join("/".join(p) for p in sorted(points))), file=sys.stderr)
-        return 2
-    samples = len(rows)
-    iters = [int(r["iters"]) for r in rows]
-    allocs = [int(r["allocs"]) for r in rows]
-    sum_iters, sum_allocs = sum(iters), sum(allocs)
-    per_pass = {a / i for a, i in zip(allocs, iters) if i}
-    n_elems = rows[0]["n_elems"]
-    kernel = "%s/%s" % (rows[0]["kernel"], rows[0]["variant"])
-
-    w = 26
-    print("heap: %s at %s B (n_elems %s), %d sample(s), %d pass(es) measured + %d warm-up pass(es)"
-          % (kernel, rows[0]["size_bytes"], n_elems, samples, sum_iters, warmup_passes))
-    print("heap: DHAT profile: %s  (open in /usr/libexec/valgrind/dh_view.html)" % dhat_path)
+    main_dir, base_dir, runfn = args
+    m, b = HeapRun(main_dir, runfn), HeapRun(base_dir, runfn)
+    r0 = m.rows[0]
+    kernel = "%s/%s" % (r0["kernel"], r0["variant"])
+    t = HeapRun.tot
+    print("heap: %s at %s B (n_elems %s): DHAT runs of %d and %d sample(s), %s and %s measured pass(es)"
+          % (kernel, r0["size_bytes"], r0["n_elems"], m.samples, b.samples, fmt(m.iters), fmt(b.iters)))
+    print("heap: DHAT profile: %s/dhat.out" % main_dir)
+    print("      view it: open /usr/libexec/valgrind/dh_view.html in a browser, Load..., pick that file")
     print()
-    print("%-*s %18s %22s %22s" % (w, "", "DHAT: whole process", "DHAT: under " + runfn[:10] + "..",
-                                  "counting allocator"))
-    print("%-*s %18s %22s %22s" % (w, "allocations (blocks)", fmt(tot(pps, "tbk")), fmt(tot(mine, "tbk")),
-                                  fmt(sum_allocs) + " (samples)"))
-    print("%-*s %18s %22s %22s" % (w, "bytes allocated", fmt(tot(pps, "tb")), fmt(tot(mine, "tb")), "-"))
-    print("%-*s %18s %22s %22s" % (w, "peak live bytes (t-gmax)", fmt(tot(pps, "gb")), fmt(tot(mine, "gb")), "-"))
-    print("%-*s %18s %22s %22s" % (w, "blocks live at peak", fmt(tot(pps, "gbk")), fmt(tot(mine, "gbk")), "-"))
-    print("%-*s %18s %22s %22s" % (w, "program points", fmt(len(pps)), fmt(len(mine)), "-"))
+    w, c = 36, 15
+    print("%-*s %*s %*s %*s" % (w, "", c, "DHAT process", c, "DHAT measured*", c, "counting alloc"))
+
+    def line(label, a, b_, c_):
+        print("%-*s %*s %*s %*s" % (w, label, c, a, c, b_, c, c_))
+
+    for run, tag in ((m, "%d samples" % m.samples), (b, "%d sample" % b.samples)):
+        line("run with %s, %s passes:" % (tag, fmt(run.iters)), "", "", "")
+        line("  allocations (DHAT: blocks)", fmt(t(run.all, "tbk")), fmt(t(run.window, "tbk")),
+             fmt(run.allocs))
+        line("    of which at realloc call sites", "", fmt(t(run.window_re, "tbk")), "")
+        line("  bytes allocated", fmt(t(run.all, "tb")), fmt(t(run.window, "tb")), "-")
+        line("  peak live bytes (t-gmax)", fmt(t(run.all, "gb")), fmt(t(run.window, "gb")), "-")
+        line("  peak live blocks (t-gmax)", fmt(t(run.all, "gbk")), fmt(t(run.window, "gbk")), "-")
+        line("  realloc(NULL) / of a live block", "%s / %s" % (fmt(run.realloc_null), fmt(run.realloc_live)),
+             "", "")
+    print("* DHAT measured: allocation stacks with %s called from measure(): the" % runfn)
+    print("  passes between the counting allocator's two reads (no warm-up, setup or harness).")
     print()
-    if not hits:
-        print("heap: note: no DHAT frame names %s (0 allocations under it, or symbols missing)" % runfn)
-    if len(per_pass) > 1 or (per_pass and not float(next(iter(per_pass))).is_integer()):
-        print("heap: DISAGREE: allocations per pass differ between samples (%s): "
-              "the kernel does not allocate the same every pass" % sorted(per_pass))
-        return 1
-    pp_allocs = int(next(iter(per_pass))) if per_pass else 0
-    expected = sum_allocs + warmup_passes * pp_allocs
-    got = tot(mine, "tbk")
-    print("compared: DHAT blocks allocated with %s on the stack = %s" % (runfn, fmt(got)))
-    print("     vs.  counting allocator: sum of `allocs` over the %d sample(s) (%s passes) = %s"
-          % (samples, fmt(sum_iters), fmt(sum_allocs)))
-    print("          + %d warm-up pass(es) x %s allocs/pass (= allocs/iters) = %s"
-          % (warmup_passes, fmt(pp_allocs), fmt(expected)))
-    verdict = "agree" if got == expected else "DISAGREE"
-    print("heap: %s: %s vs %s" % (verdict, fmt(got), fmt(expected)))
-    return 0 if got == expected else 1
+    d_other = t(m.window_other, "tbk") - t(b.window_other, "tbk")
+    d_null = m.realloc_null - b.realloc_null
+    d_allocs = m.allocs - b.allocs
+    d_iters = m.iters - b.iters
+    got = d_other + d_null
+    print("compared: allocations in the %s measured passes the %d-sample run has over the 1-sample run"
+          % (fmt(d_iters), m.samples))
+    print("  DHAT: measured blocks at malloc/calloc/posix_memalign sites %s - %s = %s"
+          % (fmt(t(m.window_other, "tbk")), fmt(t(b.window_other, "tbk")), fmt(d_other)))
+    print("        + realloc(NULL) calls %s - %s = %s (DHAT also counts each realloc of a live"
+          % (fmt(m.realloc_null), fmt(b.realloc_null), fmt(d_null)))
+    print("        block as a block; the counting allocator does not)  ->  %s" % fmt(got))
+    print("  counting allocator: sum of the CSV's allocs %s - %s  ->  %s"
+          % (fmt(m.allocs), fmt(b.allocs), fmt(d_allocs)))
+    ok = got == d_allocs
+    if not m.window_re:
+        # No realloc sites: the single run compares exactly, no difference needed.
+        one = t(m.window, "tbk") == m.allocs
+        print("  and in the %d-sample run alone (no realloc sites under %s): DHAT measured blocks %s"
+              " vs CSV allocs %s: %s" % (m.samples, runfn, fmt(t(m.window, "tbk")), fmt(m.allocs),
+                                        "equal" if one else "NOT equal"))
+        ok = ok and one
+    print("heap: %s: DHAT %s vs counting allocator %s allocations in %s passes"
+          % ("agree" if ok else "DISAGREE", fmt(got), fmt(d_allocs), fmt(d_iters)))
+    return 0 if ok else 1
 
 
 def main(argv):

@@ -40,7 +40,7 @@ import pandas as pd
 SCHEMA_VERSION = 1
 
 RAW_COLUMNS = [
-    "run_id", "flagset", "compiler", "kernel", "variant", "size_bytes",
+    "run_id", "flagset", "compiler", "cflags", "kernel", "variant", "size_bytes",
     "n_elems", "cache_level", "threads", "thread", "core", "rep", "iters",
     "ns", "tsc_ticks", "ns_per_elem", "cycles", "instructions", "l1d_misses",
     "l2_misses", "llc_misses", "branches", "branch_misses", "page_faults",
@@ -49,7 +49,7 @@ RAW_COLUMNS = [
 ]
 
 SUMMARY_COLUMNS = [
-    "run_id", "flagset", "compiler", "kernel", "variant", "size_bytes",
+    "run_id", "flagset", "compiler", "cflags", "kernel", "variant", "size_bytes",
     "n_elems", "cache_level", "threads", "thread", "metric", "unit",
     "samples", "median", "ci_low", "ci_high", "mean", "stddev", "min", "max",
     "mad", "cv", "outliers", "counter_source", "valid",
@@ -396,7 +396,7 @@ def bootstrap_median_ci(values, rng, n_boot=2000, conf=0.95):
 def summarize(raw, seed=1):
     """Tidy summary (SUMMARY_COLUMNS) computed from raw samples."""
     rng = np.random.default_rng(seed)
-    keys = ["run_id", "flagset", "compiler", "kernel", "variant", "size_bytes",
+    keys = ["run_id", "flagset", "compiler", "cflags", "kernel", "variant", "size_bytes",
             "n_elems", "cache_level", "threads", "thread"]
     out = []
     for key, g in raw.groupby(keys, sort=True, dropna=False):

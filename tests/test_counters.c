@@ -355,7 +355,13 @@ static void spin_ns(int64_t ns)
 
 #define FAULT_PAGES 512
 
-/* One sample of software events on the calling thread. */
+/* Samples of software events on the calling thread.  Several of them,
+ * because a perf_event_open group enabled and disabled as a whole reads
+ * right only on its first enable (see pmb_perf_sw.c); only the last sample
+ * sleeps, because the same bug read a task clock of 0 in samples without a
+ * context switch. */
+#define SOFTWARE_REPS 3
+
 static void *software_sample(void *arg)
 {
 	const struct pmb_counter_plan *plan = arg;
@@ -364,47 +370,53 @@ static void *software_sample(void *arg)
 	struct pmb_counter_values v;
 
 	assert_int_equal(b->thread_open(plan, &ts), 0);
-	for (int i = 0; i < PMB_CTR_COUNT; i++)
-		v.value[i] = SENTINEL;
-	int64_t cpu0 = thread_cpu_ns();
-	assert_int_equal(b->start(ts, 0), 0);
-	touch_pages(FAULT_PAGES);
-	spin_ns(20 * 1000 * 1000);
-	usleep(2000); /* at least one voluntary context switch */
-	assert_int_equal(b->stop_and_read(ts, 0, "test/software/1", &v), 0);
-	int64_t cpu = thread_cpu_ns() - cpu0;
-	b->thread_close(ts);
+	for (int rep = 0; rep < SOFTWARE_REPS; rep++) {
+		int sleeps = rep == SOFTWARE_REPS - 1;
+		for (int i = 0; i < PMB_CTR_COUNT; i++)
+			v.value[i] = SENTINEL;
+		int64_t cpu0 = thread_cpu_ns();
+		assert_int_equal(b->start(ts, 0), 0);
+		touch_pages(FAULT_PAGES);
+		spin_ns(20 * 1000 * 1000);
+		if (sleeps)
+			usleep(2000); /* at least one voluntary context switch */
+		assert_int_equal(b->stop_and_read(ts, 0, "test/software/1", &v), 0);
+		int64_t cpu = thread_cpu_ns() - cpu0;
 
-	assert_int_equal(v.counted & ~plan->available, 0);
-	for (int i = 0; i < PMB_CTR_COUNT; i++)
-		if (!(v.counted & PMB_CTR_MASK(i)))
-			assert_true(v.value[i] == SENTINEL); /* never a fake 0 */
-
-	if (plan->available & SOFTWARE_MASK) {
+		assert_int_equal(v.counted & ~plan->available, 0);
+		for (int i = 0; i < PMB_CTR_COUNT; i++)
+			if (!(v.counted & PMB_CTR_MASK(i)))
+				assert_true(v.value[i] == SENTINEL); /* never a fake 0 */
+		if (!(plan->available & SOFTWARE_MASK)) {
+			assert_int_equal(v.counted, 0);
+			continue;
+		}
 		assert_int_equal(v.counted, SOFTWARE_MASK);
 		/* Each first write to an anonymous private page is exactly
 		 * one minor fault; the slack is for the test's own stack
 		 * and PAPI's code pages. */
 		int64_t pf = v.value[PMB_CTR_PAGE_FAULTS];
-		print_message("# %s: page_faults=%lld (touched %d) task_clock_ns=%lld (thread cpu %lld) context_switches=%lld cpu_migrations=%lld\n",
-			      plan->event_name[PMB_CTR_PAGE_FAULTS], (long long)pf, FAULT_PAGES,
-			      (long long)v.value[PMB_CTR_TASK_CLOCK_NS], (long long)cpu,
+		int64_t tc = v.value[PMB_CTR_TASK_CLOCK_NS];
+		print_message("# %s rep %d: page_faults=%lld (touched %d) task_clock_ns=%lld (thread cpu %lld) context_switches=%lld cpu_migrations=%lld\n",
+			      plan->event_name[PMB_CTR_PAGE_FAULTS], rep, (long long)pf, FAULT_PAGES,
+			      (long long)tc, (long long)cpu,
 			      (long long)v.value[PMB_CTR_CONTEXT_SWITCHES],
 			      (long long)v.value[PMB_CTR_CPU_MIGRATIONS]);
 		assert_true(pf >= FAULT_PAGES && pf <= FAULT_PAGES + FAULT_PAGES / 2);
-		int64_t tc = v.value[PMB_CTR_TASK_CLOCK_NS];
-		/* ns, not µs or cycles: within the thread CPU time measured
-		 * around it, which also includes the PAPI calls. */
+		/* ns, not µs or cycles, and all of the thread's CPU time
+		 * measured around it, which also includes the backend's
+		 * calls: a group enabled as a whole read 15% to 45% short
+		 * from its second sample on. */
 		assert_true(tc >= 15 * 1000 * 1000 && tc <= cpu + 2 * 1000 * 1000);
+		assert_true(tc >= cpu - cpu / 20 - 1000 * 1000);
 		assert_true(v.value[PMB_CTR_CONTEXT_SWITCHES] >= 0);
 		assert_true(v.value[PMB_CTR_CPU_MIGRATIONS] >= 0);
 		/* The fallback counts kernel context too, where switches are
 		 * recorded: the usleep must show (user-only would read 0). */
-		if (is_fallback(plan->event_name[PMB_CTR_CONTEXT_SWITCHES]))
+		if (sleeps && is_fallback(plan->event_name[PMB_CTR_CONTEXT_SWITCHES]))
 			assert_true(v.value[PMB_CTR_CONTEXT_SWITCHES] >= 1);
-	} else {
-		assert_int_equal(v.counted, 0);
 	}
+	b->thread_close(ts);
 	return NULL;
 }
 

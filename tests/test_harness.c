@@ -505,7 +505,8 @@ static void test_csv_reporter(void **state)
 	snprintf(dir, sizeof dir, "%s/run", tmpdir);
 	assert_int_equal(mkdir(dir, 0777), 0);
 	struct pmb_run_info run = {.flagset = "default", .compiler = "gcc-x",
-				   .counter_source = "papi", .has_ticks = 1};
+				   .cflags = "-O2 -Wl,\"x\"", .counter_source = "papi",
+				   .has_ticks = 1};
 	snprintf(run.run_id, sizeof run.run_id, "r1");
 	snprintf(run.run_dir, sizeof run.run_dir, "%s", dir);
 	struct pmb_point p = {.kernel = find_kernel("sum", "index"), .size_bytes = 4096,
@@ -535,15 +536,16 @@ static void test_csv_reporter(void **state)
 	snprintf(path, sizeof path, "%s/size-4096.csv", dir);
 	char *text = slurp(path);
 	assert_non_null(text);
-	assert_non_null(strstr(text, "run_id,flagset,compiler,kernel,variant,size_bytes,n_elems,"
+	assert_non_null(strstr(text, "run_id,flagset,compiler,cflags,kernel,variant,size_bytes,n_elems,"
 				     "cache_level,threads,thread,core,rep,iters,ns,tsc_ticks,"
 				     "ns_per_elem,cycles,"));
 	/* cycles not counted: empty cell, never 0; page_faults 7 */
-	assert_non_null(strstr(text, "r1,default,gcc-x,sum,index,4096,512,L1,1,0,1,0,10,5220,9999,"
+	/* flags quoted, inner quotes doubled (RFC 4180) */
+	assert_non_null(strstr(text, "r1,default,gcc-x,\"-O2 -Wl,\"\"x\"\"\",sum,index,4096,512,L1,1,0,1,0,10,5220,9999,"
 				     "1,,,,,,,,7,,,,0,papi,0,1\n"));
 	snprintf(path, sizeof path, "%s/summary.csv", dir);
 	text = slurp(path);
-	assert_non_null(strstr(text, "r1,default,gcc-x,sum,index,4096,512,L1,1,0,ns_per_elem,ns,1,1,"));
+	assert_non_null(strstr(text, ",sum,index,4096,512,L1,1,0,ns_per_elem,ns,1,1,"));
 	assert_non_null(strstr(text, ",cycles_per_elem,cycles,0,,,,,,,,,,,none,1\n"));
 
 	/* Appending again keeps the first rows and writes no second header. */
@@ -569,7 +571,9 @@ static void test_csv_reporter(void **state)
 	struct pmb_plan plan;
 	assert_int_equal(pmb_plan_build(&plan, &o, &t, 16ull << 30), 0);
 	size_t done;
-	assert_int_equal(pmb_resume_mark_done(dir, &plan, &done), 0);
+	assert_int_equal(pmb_resume_mark_done(dir, "O0", &plan, &done), 0);
+	assert_int_equal(done, 0); /* another flag set's rows */
+	assert_int_equal(pmb_resume_mark_done(dir, "default", &plan, &done), 0);
 	assert_int_equal(done, 1);
 	for (size_t i = 0; i < plan.npoints; i++)
 		assert_int_equal(plan.points[i].done, plan.points[i].size_bytes == 4096);

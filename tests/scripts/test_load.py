@@ -120,7 +120,7 @@ class LoadBadRuns(unittest.TestCase):
             with open(p) as f:
                 lines = f.read().split("\n")
             fields = lines[3].split(",")
-            fields[13] = "12x4"  # ns
+            fields[14] = "12x4"  # ns
             lines[3] = ",".join(fields)
             with open(p, "w") as f:
                 f.write("\n".join(lines))
