@@ -7,10 +7,11 @@
  * of the functions resolved at run time.
  *
  * Software events (page faults, context switches, migrations, task clock)
- * that PAPI cannot give (library missing, perf_event component disabled
- * because libpfm4 does not know the CPU: Zen 5 with Debian 12, a VM
- * without PMU) are read straight from perf_event_open by pmb_perf_sw.c:
- * the kernel counts them without any PMU.  Their event_name starts with
+ * are read straight from perf_event_open by pmb_perf_sw.c, and only fall
+ * back to PAPI where that fails: the kernel counts them without any PMU
+ * (PAPI cannot even see them when libpfm4 does not know the CPU, as with
+ * Zen 5 on Debian 12), and PAPI's user-mode-only default would read 0
+ * context switches.  Their event_name starts with
  * "perf_event_open:" and the note lists them, so the output never claims
  * PAPI counted them.  They all go in pass 0 (not multiplexed, no PMU
  * counter used) and bracket PAPI's events there.
@@ -478,9 +479,14 @@ static int papi_init(struct pmb_counter_plan *plan)
 
 	read_diagnostics();
 
+	/* Software counters from the kernel first: PAPI's perf_event events
+	 * count user mode only by default, where context switches and
+	 * migrations never happen, so PAPI would report a zero that was not
+	 * counted.  PAPI is asked only for what the kernel route cannot give. */
+	add_fallback(plan);
 	int npasses = 0;
 	for (int i = 0; i < PMB_CTR_COUNT; i++)
-		if (plan->requested & PMB_CTR_MASK(i))
+		if ((plan->requested & ~plan->available) & PMB_CTR_MASK(i))
 			plan_counter(plan, i, &npasses);
 	plan->npasses = npasses > 0 ? npasses : 1;
 	add_fallback(plan);

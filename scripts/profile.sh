@@ -51,6 +51,12 @@ case $kernel in *'*'*|*'?'*|*,*) die "KERNEL must name one variant, not a glob o
 [ -n "$bin" ] || bin=$root/build/x86/default/pmubench
 [ -x "$bin" ] || die "no pmubench at '$bin'; run make build (or give --bin / PMB_BIN)"
 
+# (not `--list | grep -q`: grep -q exits at the first match and, with
+# pipefail, the SIGPIPE'd writer would fail the pipeline)
+kernels=$("$bin" --list 2>/dev/null || true)
+grep -q "^  $kernel " <<<"$kernels" ||
+	die "no kernel '$kernel' in $bin (list them with make list)"
+
 # --- can perf sample here? -------------------------------------------------
 if ! command -v perf >/dev/null || ! perf version >/dev/null 2>&1; then
 	# Debian's /usr/bin/perf is a wrapper that fails when the perf for the

@@ -30,7 +30,7 @@ import sys
 from collections import namedtuple
 
 REGIMES = ("l1", "mid", "beyond")
-REGIME_TITLE = {"l1": "L1 (8K)", "mid": "L1<x<LLC (256K)", "beyond": "beyond LLC (4M)"}
+REGIME_TITLE = {"l1": "L1 (4K)", "mid": "L1<x<LLC (256K)", "beyond": "beyond LLC (4M)"}
 
 # The simulator test's geometry and sizes.  D1 and LL are passed explicitly
 # so the numbers do not depend on what hwloc reports on the machine (48K
@@ -41,12 +41,13 @@ SIM_ENV = {
     "PMB_SIM_D1": "32768,8,64",
     "PMB_SIM_LL": "1048576,16,64",
 }
-# 8K, not 16K, for L1: with one pass per sample (needed for deterministic
-# counts) the harness's own work between samples (reading callgrind's dump,
-# writing CSV rows) evicts ~20-60 lines of the working set every sample, and
-# nothing amortises it.  At 16K that is ~0.05 misses/elem for sum (40% of the
-# beyond-L1 rate); at 8K ~0.02.
-SIM_SIZES = {"l1": 8 * 1024, "mid": 256 * 1024, "beyond": 4 * 1024 * 1024}
+# 4K, not 16K, for L1: with one pass per sample (min_sample_ms 0, so that
+# counts do not depend on timing) the harness's own work between samples
+# (reading callgrind's dump, writing CSV rows) evicts ~40-50 lines of the
+# working set before every sample but the first, and nothing amortises it.
+# At 16K and 8K that is ~0.05 misses/elem for sum (40% of the beyond-L1
+# rate); at 4K (one way of each L1 set) ~0.02.
+SIM_SIZES = {"l1": 4 * 1024, "mid": 256 * 1024, "beyond": 4 * 1024 * 1024}
 
 COLUMNS = ("instructions", "l1d_misses", "llc_misses", "branches", "branch_misses", "allocs")
 # Counter columns compared exactly between two simulator runs; the miss
@@ -58,7 +59,8 @@ DETERMINISM_MISS_TOL = 0.005
 
 # mode: "approx" |x - expect| <= tol; "max" x <= expect + tol;
 #       "min" x >= expect - tol; "exact" x == expect(n) (expect is a function
-#       of n_elems giving allocs per element), to CSV precision.
+#       of n_elems giving allocs per element), to CSV precision;
+#       "per_run_max" x * n_elems <= expect + tol (fixed per-sample cost).
 # hw_expect: the hardware value where the model differs (None: same).
 Sig = namedtuple("Sig", "kernel regime column mode expect tol hw_tolerance hw_expect why")
 # lhs > factor * rhs ("gt"), or |lhs - rhs| <= tol ("eq"); sides are
@@ -109,11 +111,12 @@ for _k, _f in ALLOCS.items():
     sig(_k, ALL, "allocs", "exact", _f, 0.0, 0.0, why="exact, from the kernel file")
 
 # ---- empty: all counts are fixed per-run overhead, falling as 1/n ----------
-# Measured: 37 Ir, 5 branches per sample (run call + client requests).
-for _c, _v in (("instructions", 0.05), ("branches", 0.01), ("l1d_misses", 0.01),
-               ("llc_misses", 0.01), ("branch_misses", 0.01)):
-    sig("empty/noop", ALL, _c, "max", 0.0, _v, hw_tolerance=_v * 4,
-        why="no per-element work; fixed per-sample overhead / n")
+# Measured: 37 Ir, 5 branches per sample (run call + client requests); the
+# hardware allowance covers PAPI's start/stop path.
+for _c, _v, _hw in (("instructions", 64, 2000), ("branches", 10, 400), ("l1d_misses", 4, 64),
+                    ("llc_misses", 4, 64), ("branch_misses", 4, 32)):
+    sig("empty/noop", ALL, _c, "per_run_max", 0.0, _v, hw_tolerance=_hw,
+        why="no per-element work: a fixed per-sample count (per elem it falls as 1/n)")
 
 # ---- streaming 8-byte elements: sum, branch, stack_heap ---------------------
 STREAM8 = ("sum/index", "sum/pointer", "sum/index_checked", "sum/unroll4",
@@ -121,7 +124,7 @@ STREAM8 = ("sum/index", "sum/pointer", "sum/index_checked", "sum/unroll4",
            "branch/sorted_branchless", "branch/random_branchless",
            "stack_heap/stack", "stack_heap/heap")
 for _k in STREAM8:
-    sig(_k, "l1", "l1d_misses", "max", 0.0, 0.04, hw_tolerance=0.05,
+    sig(_k, "l1", "l1d_misses", "max", 0.0, 0.035, hw_tolerance=0.05,
         why="~0 within L1 after warm-up (the harness's between-sample work evicts a few lines)")
     sig(_k, OUT, "l1d_misses", "approx", 0.125, 0.01, hw_tolerance=0.0625,
         why="1 miss per 64-byte line = 1/8 per int64")
@@ -147,10 +150,11 @@ AS_COMPILED = {
     "stack_heap/stack": (6.31, 2.19),
 }
 for _k, (_ins, _br) in AS_COMPILED.items():
-    # at 8K the fixed per-sample overhead (~40 Ir, ~6 br) adds up to ~0.09/elem
-    sig(_k, ALL, "instructions", "approx", _ins, 0.1, hw_tolerance=0.2,
+    # at 4K the fixed per-sample overhead (~40 Ir, ~6 br) adds up to
+    # 0.07-0.16 Ir/elem and 0.01-0.025 br/elem
+    sig(_k, ALL, "instructions", "approx", _ins, 0.2, hw_tolerance=0.3,
         why="as compiled (gcc 12 -O2)")
-    sig(_k, ALL, "branches", "approx", _br, 0.025, hw_tolerance=0.1,
+    sig(_k, ALL, "branches", "approx", _br, 0.03, hw_tolerance=0.1,
         why="as compiled: loop branch (+ data branch / bounds check)")
 
 for _k in ("sum/index", "sum/pointer", "sum/index_checked", "sum/unroll4",
@@ -167,21 +171,21 @@ sig("branch/random_branchy", ALL, "branch_misses", "approx", 0.5, 0.03, hw_toler
 for _k in ("stack_heap/stack", "stack_heap/heap"):
     sig(_k, ALL, "branch_misses", "approx", 0.125, 0.01, hw_tolerance=0.07, hw_expect=0.0,
         why="sim: 2 per 16-elem chunk (2-bit predictor); hardware ~0")
-sig("stack_heap/heap", ALL, "instructions", "approx", 16.45, 0.15, hw_tolerance=None,
+sig("stack_heap/heap", ALL, "instructions", "approx", 16.45, 0.2, hw_tolerance=None,
     why="as compiled, + glibc malloc/free per chunk (allocator version dependent)")
 sig("stack_heap/heap", ALL, "branches", "approx", 3.69, 0.03, hw_tolerance=None,
     why="as compiled + allocator")
 
 # ---- traversal: 16-byte nodes -----------------------------------------------
 for _k in ("traversal/array", "traversal/list_ordered"):
-    sig(_k, "l1", "l1d_misses", "max", 0.0, 0.08, hw_tolerance=0.1,
-        why="~0 within L1 (harness eviction between samples: ~20 lines of 128)")
+    sig(_k, "l1", "l1d_misses", "max", 0.0, 0.06, hw_tolerance=0.1,
+        why="~0 within L1 (the harness evicts ~11 of 64 lines between samples)")
     sig(_k, OUT, "l1d_misses", "approx", 0.25, 0.01, hw_tolerance=0.125,
         why="4 nodes per 64-byte line")
     sig(_k, ("l1", "mid"), "llc_misses", "max", 0.0, 0.01, hw_tolerance=0.02, why="fits in the LLC")
     sig(_k, "beyond", "llc_misses", "approx", 0.25, 0.01, hw_tolerance=None,
         why="1 per line; sim only (no prefetcher in the model)")
-sig("traversal/list_shuffled", "l1", "l1d_misses", "max", 0.0, 0.08, hw_tolerance=0.1,
+sig("traversal/list_shuffled", "l1", "l1d_misses", "max", 0.0, 0.06, hw_tolerance=0.1,
     why="~0 within L1")
 sig("traversal/list_shuffled", "mid", "l1d_misses", "approx", 0.9, 0.05, hw_tolerance=0.6,
     hw_expect=1.0, why="random line per node; sim 256K vs 32K L1: 1 - 1/8 + LRU")
@@ -196,7 +200,8 @@ sig("traversal/list_shuffled", "beyond", "llc_misses", "approx", 0.8, 0.05, hw_t
 sig("copy/borrow", ALL, "instructions", "approx", 22.4, 0.4, hw_tolerance=None,
     why="as compiled: strlen (glibc, version dependent) over 8..40-char strings")
 sig("copy/borrow", ALL, "branches", "approx", 4.32, 0.05, hw_tolerance=None, why="as compiled")
-sig("copy/borrow", "l1", "l1d_misses", "max", 0.0, 0.1, hw_tolerance=0.15, why="~0 within L1")
+sig("copy/borrow", "l1", "l1d_misses", "max", 0.0, 0.3, hw_tolerance=0.3,
+    why="well under the 33/64 of beyond L1 (the harness evicts ~25 of 64 lines between samples)")
 sig("copy/borrow", OUT, "l1d_misses", "approx", 33 / 64, 0.02, hw_tolerance=0.2,
     why="33 bytes/elem sequential: 33/64 lines")
 sig("copy/borrow", ("l1", "mid"), "llc_misses", "max", 0.0, 0.01, hw_tolerance=0.05, why="fits")
@@ -204,16 +209,16 @@ sig("copy/borrow", "beyond", "llc_misses", "approx", 33 / 64, 0.02, hw_tolerance
     why="sim only (no prefetcher)")
 sig("copy/borrow", ALL, "branch_misses", "max", 1.0, 0.0, hw_tolerance=0.0,
     why="at most ~1 strlen-exit mispredict/elem (sim 0.37)")
-sig("copy/deep_copy", ALL, "instructions", "approx", {"l1": 400, "mid": 410, "beyond": 481},
+sig("copy/deep_copy", ALL, "instructions", "approx", {"l1": 388, "mid": 410, "beyond": 481},
     0.1 * 450, hw_tolerance=None, why="allocator-bound: glibc malloc+memcpy+strlen x2")
 sig("copy/deep_copy", OUT, "l1d_misses", "min", 2 * 33 / 64, 0.0, hw_tolerance=None,
     why="~2x the bytes of borrow touched (copy written and read back)")
 
 # ---- alloc ----------------------------------------------------------------------
 ALLOC_INS = {
-    "alloc/bad": {"l1": 435, "mid": 478, "beyond": 479},
-    "alloc/better": {"l1": 418, "mid": 451, "beyond": 452},
-    "alloc/best": {"l1": 91.6, "mid": 88.2, "beyond": 88.1},
+    "alloc/bad": {"l1": 439, "mid": 478, "beyond": 479},
+    "alloc/better": {"l1": 420, "mid": 451, "beyond": 452},
+    "alloc/best": {"l1": 95.3, "mid": 88.2, "beyond": 88.1},
 }
 for _k, _v in ALLOC_INS.items():
     sig(_k, ALL, "instructions", "approx", _v, 0.1 * _v["mid"], hw_tolerance=None,
@@ -275,6 +280,10 @@ def check_sig(s, value, n_elems, hw=False):
     t = s.hw_tolerance if hw else s.tol
     if s.mode == "approx":
         ok, want = abs(value - e) <= t, "%s +- %s" % (_fmt(e), _fmt(t))
+    elif s.mode == "per_run_max":
+        ok, want = value * n_elems <= e + t, "<= %s per run" % _fmt(e + t)
+        return ok, "%s = %s/elem = %s per run, want %s" % (
+            s.column, _fmt(value), _fmt(value * n_elems), want)
     elif s.mode == "max":
         ok, want = value <= e + t, "<= %s" % _fmt(e + t)
     elif s.mode == "min":

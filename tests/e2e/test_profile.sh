@@ -6,7 +6,7 @@
 # README-profile.md) for alloc/bad, alloc/best, stack_heap/heap, copy/deep_copy.
 # Each check prints `ok - ` / `not ok - ` / `skip - `; exits 0 unless broken.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 if [ -n "${PMB_BIN:-}" ]; then
 	bin=$PMB_BIN
 elif [ -x build/test/pmubench ]; then

@@ -2,13 +2,15 @@
 # test_signatures.sh — every kernel's counter signature under the simulated
 # backend (callgrind), asserted from the table in scripts/signatures.py.
 #
-# Runs $PMB_BIN --backend sim for all kernels at an L1 size (8K), a size
+# Runs $PMB_BIN --backend sim for all kernels at an L1 size (4K), a size
 # between L1 and the simulated LL (256K) and one beyond it (4M), with the
 # simulated caches fixed by PMB_SIM_I1/D1/LL (signatures.SIM_ENV: 32K 8-way
 # L1s, 1M 16-way LL) so results do not depend on this machine's hwloc; then
 # checks each signature and relation on summary.csv (`<counter>_per_elem`,
 # median) and prints the measured per-element table.  A second run of a
-# subset checks determinism against the first one's raw CSVs.
+# Determinism: two identical runs of a subset, compared sample by sample on
+# the raw CSVs (identical commands: glibc malloc's path, and so the
+# allocator kernels' counts, depends on the heap the earlier points left).
 # Output: one `ok - ` / `not ok - ` / `skip - ` line per case (tests/run.sh).
 # About 1.5 minutes on 2 cores.
 set -u
@@ -46,7 +48,7 @@ run() { # out-dir name [args...]
 	return $rc
 }
 
-mkdir -p "$tmp/a" "$tmp/b"
+mkdir -p "$tmp/a" "$tmp/b" "$tmp/c"
 if run "$tmp/a" sig-a; then
 	echo "ok - signatures: sim run of every kernel at $sizes"
 else
@@ -54,25 +56,28 @@ else
 	sed 's/^/# /' "$tmp/a.stderr" | tail -20
 	exit 0
 fi
-# The determinism run: a subset (CI budget) covering streaming, pointer
-# chasing, data-dependent branches and the allocator.
+# The determinism runs: a subset (CI budget) covering streaming, pointer
+# chasing, data-dependent branches and the allocator, twice.
 det_filter=sum/index,branch/random_branchy,traversal/list_shuffled,stack_heap/heap,alloc/bad
-if run "$tmp/b" sig-b --filter "$det_filter"; then
-	echo "ok - signatures: second sim run ($det_filter)"
-else
-	echo "not ok - signatures: second sim run ($det_filter)"
-	sed 's/^/# /' "$tmp/b.stderr" | tail -20
-fi
+for d in b c; do
+	if run "$tmp/$d" sig-det --filter "$det_filter"; then
+		echo "ok - signatures: determinism run $d ($det_filter)"
+	else
+		echo "not ok - signatures: determinism run $d ($det_filter)"
+		sed 's/^/# /' "$tmp/$d.stderr" | tail -20
+	fi
+done
 
 run_a=$(ls -d "$tmp"/a/*/ | head -1)
 run_b=$(ls -d "$tmp"/b/*/ 2>/dev/null | head -1)
+run_c=$(ls -d "$tmp"/c/*/ 2>/dev/null | head -1)
 grep -h 'sim:' "$tmp/a.stderr" | sed 's/^/# /'
 
-PYTHONPATH=scripts $PY - "$run_a" "$run_b" <<'EOF'
+PYTHONPATH=scripts $PY - "$run_a" "$run_b" "$run_c" <<'EOF'
 import csv, glob, os, sys
 import signatures as S
 
-run_a, run_b = sys.argv[1], sys.argv[2]
+run_a, run_b, run_c = sys.argv[1], sys.argv[2], sys.argv[3]
 pts = S.load_summary(run_a)
 size_of = S.SIM_SIZES
 print("# measured per element (median of 3 one-pass samples; sim D1 32K/8, LL 1M/16, 64-byte lines):")
@@ -112,8 +117,8 @@ def raw(run):
                 rows[key] = row
     return rows
 
-if run_b:
-    ra, rb = raw(run_a), raw(run_b)
+if run_b and run_c:
+    ra, rb = raw(run_b), raw(run_c)
     common = sorted(set(ra) & set(rb))
     if not common:
         print("not ok - determinism: no common samples between the two runs")
