@@ -28,19 +28,33 @@ include configs/$(CONFIG).ini
 ifeq ($(origin CC),default)
   CC := $(cc)
 endif
+# CFLAGS given by the user make one flag set, "custom"; otherwise the
+# config's flag sets (flagsets = a b; flags.a = ...; cc.a = ...).
+ifneq ($(filter command line environment,$(origin CFLAGS)),)
+  FLAGSETS := custom
+else
+  FLAGSETS := $(or $(flagsets),default)
+endif
 CFLAGS ?= $(cflags)
 LDFLAGS ?=
 PREFIX ?= /usr/local
 DESTDIR ?=
-FLAGSET ?= $(firstword $(flagsets))
+FLAGSET ?= $(firstword $(FLAGSETS))
+# The harness (timing, counters, output) is built with the config's cflags
+# whatever the flag set, so a flag set changes the code under test only.
+HARNESS_CFLAGS ?= $(if $(filter custom,$(FLAGSETS)),$(CFLAGS),$(cflags))
+flagset_cc = $(or $(cc.$(1)),$(CC))
+flagset_cflags = $(if $(filter custom,$(1)),$(CFLAGS),$(or $(flags.$(1)),$(CFLAGS)))
 PYTHON := /usr/bin/python3
 OUT ?= results
 
 # --- dependencies (Debian) ---------------------------------------------------
 # Each package and why: README.md "Dependencies".
-DEPS_BUILD := gcc make pkg-config libpapi-dev libhwloc-dev libinih-dev
+DEPS_BUILD := gcc make pkg-config libpapi-dev libhwloc-dev libinih-dev \
+	$(sort $(filter clang,$(foreach fs,$(FLAGSETS),$(cc.$(fs)))))
 DEPS_RUN := papi-tools hwloc
-DEPS_TEST := libcmocka-dev valgrind python3-matplotlib python3-pandas python3-scipy python3-numpy
+DEPS_TEST := libcmocka-dev valgrind python3-matplotlib python3-pandas python3-scipy python3-numpy \
+	chromium
 DEPS_BENCH := likwid
 DEPS_BROWSER := chromium
 
@@ -72,7 +86,8 @@ deps-browser:
 	$(call install_missing,$(DEPS_BROWSER))
 
 # --- build -------------------------------------------------------------------
-WARN := -Wall -Wextra -Wno-format-truncation
+# gcc's -Wformat-truncation flags every bounded snprintf; clang lacks it.
+WARN := -Wall -Wextra $(shell $(CC) -Werror -Wno-format-truncation -x c -fsyntax-only /dev/null 2>/dev/null && echo -Wno-format-truncation)
 PKG_CFLAGS = $(shell pkg-config --cflags hwloc inih papi 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs hwloc inih 2>/dev/null)
 # PAPI is loaded with dlopen (harness/pmb_counters_papi.c): a machine
@@ -90,30 +105,47 @@ HEADERS := $(wildcard harness/*.h kernels/*.h)
 BUILD := build/$(CONFIG)/$(FLAGSET)
 BIN := $(BUILD)/pmubench
 
+# compile_flags(flags[, flags recorded as the run's cflags])
 define compile_flags
 -std=gnu11 $(1) $(WARN) -Iharness -Ikernels $(PKG_CFLAGS) \
-  -DPMB_GIT_COMMIT='"$(GIT_COMMIT)"' -DPMB_CFLAGS='"$(strip $(1))"'
+  -DPMB_GIT_COMMIT='"$(GIT_COMMIT)"' -DPMB_CFLAGS='"$(strip $(or $(2),$(1)))"'
 endef
 
-.PHONY: build
-build: deps $(BIN)
+# One binary per flag set: build/<config>/<flagset>/pmubench.
+.PHONY: build build-one
+build: deps
+	@$(foreach fs,$(FLAGSETS),$(MAKE) --no-print-directory build-one CONFIG=$(CONFIG) FLAGSET=$(fs) \
+	  CC='$(call flagset_cc,$(fs))' CFLAGS='$(call flagset_cflags,$(fs))' \
+	  HARNESS_CFLAGS='$(HARNESS_CFLAGS)' &&) true
+build-one: $(BIN)
 	@echo "built $(BIN) ($(CC) $(CFLAGS))"
 
-$(BUILD)/%.o: %.c $(HEADERS) Makefile configs/$(CONFIG).ini
+$(BUILD)/kernels/%.o: kernels/%.c $(HEADERS) Makefile configs/$(CONFIG).ini
 	@mkdir -p $(dir $@)
 	$(CC) $(call compile_flags,$(CFLAGS)) -c $< -o $@
+$(BUILD)/harness/%.o: harness/%.c $(HEADERS) Makefile configs/$(CONFIG).ini
+	@mkdir -p $(dir $@)
+	$(CC) $(call compile_flags,$(HARNESS_CFLAGS),$(CFLAGS)) -c $< -o $@
 
 $(BIN): $(patsubst %.c,$(BUILD)/%.o,$(HARNESS_SRC) $(KERNEL_SRC))
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(WRAP) $(LIBS)
 
 # --- run ---------------------------------------------------------------------
 .PHONY: run list
+# Several flag sets share one run directory (--run-dir), one after the
+# other on the same pinned cores.
+RUN_DIR := $(OUT)/$(CONFIG)-$(shell hostname -s)-$(shell date -u +%Y%m%dT%H%M%SZ)
 run: build
 	@$(if $(CONFIG_PICKED),echo "pmubench: no CONFIG given; using CONFIG=$(CONFIG) for $(ARCH) (available: $(CONFIGS))";)
-	$(BIN) --config configs/$(CONFIG).ini --flagset $(FLAGSET) --out $(OUT) $(ARGS)
+ifeq ($(words $(FLAGSETS)),1)
+	build/$(CONFIG)/$(FLAGSETS)/pmubench --config configs/$(CONFIG).ini --flagset $(FLAGSETS) --out $(OUT) $(ARGS)
+else
+	$(foreach fs,$(FLAGSETS),build/$(CONFIG)/$(fs)/pmubench --config configs/$(CONFIG).ini --flagset $(fs) --run-dir $(RUN_DIR) $(ARGS) &&) true
+	@echo "$(RUN_DIR)"
+endif
 
 list: build
-	$(BIN) --config configs/$(CONFIG).ini --list
+	build/$(CONFIG)/$(FLAGSET)/pmubench --config configs/$(CONFIG).ini --list
 
 # --- tests -------------------------------------------------------------------
 TEST_BUILD := build/test
@@ -149,9 +181,14 @@ compare: deps-test
 	@test -n "$(A)" || { echo "pmubench: error: give two runs: make compare A=results/<run> B=results/<run> (or A=<run> FLAGSETS=O0,O3-native)" >&2; exit 1; }
 	$(PYTHON) scripts/compare.py $(A) $(B) $(if $(FLAGSETS),--flagsets $(FLAGSETS)) $(COMPARE_ARGS)
 
+# Targets of one concern each, kept beside their scripts and tests:
+# profile/heap, validate, bench, slurm (scripts/*.mk); sanitizers,
+# memcheck and fuzzing (tests/*.mk).
+include $(wildcard scripts/*.mk tests/*.mk)
+
 # --- install / clean ---------------------------------------------------------
 .PHONY: install clean help
-install: $(BIN)
+install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/pmubench
 

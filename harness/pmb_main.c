@@ -146,6 +146,19 @@ static int choose_meta_name(struct pmb_run_info *run, const char *flagset)
 
 static int use_run_dir(const struct pmb_options *opt, struct pmb_run_info *run)
 {
+	/* Make the parents too, as mkdir -p: the results root may be new. */
+	char parent[512];
+	snprintf(parent, sizeof parent, "%s", opt->run_dir);
+	for (char *p = parent + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(parent, 0777) != 0 && errno != EEXIST)
+			return pmb_error("cannot create directory '%s': %s; check the path and its "
+					 "permissions",
+					 parent, strerror(errno));
+		*p = '/';
+	}
 	if (mkdir(opt->run_dir, 0777) != 0 && errno != EEXIST)
 		return pmb_error("cannot create run directory '%s': %s; check the path and its "
 				 "permissions",
@@ -176,13 +189,12 @@ static int use_resume_dir(const struct pmb_options *opt, struct pmb_run_info *ru
 
 /* The command line of a run, saved in its directory so that --resume DIR
  * alone rebuilds the same plan: arguments after argv[0], each ended by a
- * NUL byte.  Written once, when the run directory is made. */
-#define RUN_ARGS_FILE ".pmubench-args"
-
-static int save_run_args(const char *run_dir, int argc, char **argv)
+ * NUL byte, in .pmubench-args-<flagset> (one per flag set of a --run-dir
+ * matrix).  Written once, when the flag set's results start. */
+static int save_run_args(const char *run_dir, const char *flagset, int argc, char **argv)
 {
 	char path[1200];
-	snprintf(path, sizeof path, "%s/" RUN_ARGS_FILE, run_dir);
+	snprintf(path, sizeof path, "%s/.pmubench-args-%s", run_dir, flagset);
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return pmb_error("cannot write %s: %s; pass a writable --out", path, strerror(errno));
@@ -197,12 +209,12 @@ static int save_run_args(const char *run_dir, int argc, char **argv)
 
 /* argv becomes: argv[0], the saved arguments, then the ones given now
  * (later options win, so `--resume DIR --quiet` works).  Kept until exit. */
-static int load_run_args(const char *run_dir, int *argc, char ***argv)
+static int load_run_args(const char *run_dir, const char *flagset, int *argc, char ***argv)
 {
 	static char text[65536];
 	static char *args[1024];
 	char path[1200];
-	snprintf(path, sizeof path, "%s/" RUN_ARGS_FILE, run_dir);
+	snprintf(path, sizeof path, "%s/.pmubench-args-%s", run_dir, flagset);
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		if (errno == ENOENT)
@@ -291,7 +303,7 @@ int main(int argc, char **argv)
 		return fail(EXIT_USAGE, pmb_error_message());
 	if (opt.resume_dir[0] && opt.command == PMB_CMD_RUN) {
 		/* The run's own options first, the ones given now on top. */
-		if (load_run_args(opt.resume_dir, &argc, &argv) != 0)
+		if (load_run_args(opt.resume_dir, opt.flagset, &argc, &argv) != 0)
 			return fail(1, pmb_error_message());
 		pmb_options_defaults(&opt);
 		if (pmb_options_parse(&opt, argc, argv) != 0)
@@ -342,7 +354,7 @@ int main(int argc, char **argv)
 		 : opt.run_dir[0]  ? use_run_dir(&opt, &run)
 				   : make_run_dir(&opt, sys.host, &run);
 	if (rc == 0 && !opt.resume_dir[0])
-		rc = save_run_args(run.run_dir, argc, argv);
+		rc = save_run_args(run.run_dir, opt.flagset, argc, argv);
 	if (rc == 0 && opt.resume_dir[0])
 		rc = pmb_resume_mark_done(run.run_dir, opt.flagset, &plan, &resumed);
 	if (rc != 0) {
@@ -465,9 +477,10 @@ int main(int argc, char **argv)
 	if (interrupted) {
 		fprintf(stderr,
 			"pmubench: interrupted by signal %d after %zu of %zu points; finished rows are "
-			"kept in %s; continue with: --resume %s\n",
-			(int)interrupted, meta.points_done + resumed, npoints, run.run_dir,
-			run.run_dir);
+			"kept in %s; continue with: %s --resume %s%s%s\n",
+			(int)interrupted, meta.points_done + resumed, npoints, run.run_dir, argv[0],
+			run.run_dir, strcmp(opt.flagset, "default") ? " --flagset " : "",
+			strcmp(opt.flagset, "default") ? opt.flagset : "");
 		return 128 + (int)interrupted;
 	}
 	if (invalid) {

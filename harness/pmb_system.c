@@ -56,6 +56,8 @@ static void detect_vm(struct pmb_system_info *info)
 		for (int i = 0; i < 12; i++)
 			if ((unsigned char)vendor[i] < 32 || (unsigned char)vendor[i] > 126)
 				vendor[i] = ' ';
+		for (int i = 11; i >= 0 && vendor[i] == ' '; i--)
+			vendor[i] = '\0';
 		snprintf(info->hypervisor, sizeof info->hypervisor, "%s", vendor);
 	}
 #else

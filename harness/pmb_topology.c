@@ -123,6 +123,9 @@ int pmb_topology_load(const struct pmb_topology_info **info)
 	if (!topology_loaded) {
 		if (hwloc_topology_init(&topology) != 0)
 			return pmb_error("cannot initialise hwloc: %s", strerror(errno));
+		/* Cores and caches only: no PCI/GPU discovery (slow, and noisy
+		 * where plugins probe devices that are not there). */
+		hwloc_topology_set_io_types_filter(topology, HWLOC_TYPE_FILTER_KEEP_NONE);
 		if (hwloc_topology_load(topology) != 0) {
 			hwloc_topology_destroy(topology);
 			return pmb_error("cannot load the hwloc topology: %s", strerror(errno));

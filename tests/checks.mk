@@ -72,14 +72,15 @@ $(FUZZ_REPLAY_BUILD)/replay_%: $(REPLAY_LIB_OBJ) $(FUZZ_REPLAY_BUILD)/obj/tests/
 	$(CC) $^ -o $@ $(ASAN_LDFLAGS) $(WRAP) $(LIBS)
 
 fuzz-build: $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_TARGETS))
-# Each target runs FUZZ_SECONDS on one core, new inputs go to
+# Each target runs FUZZ_SECONDS in one process (one core; no -jobs, which
+# would write fuzz-N.log into the working directory), new inputs go to
 # build/fuzz/new/<target>/; crashes are written as tests/fuzz/<target>/crash-*
 # (git-ignored).  Keep what is worth keeping with `make fuzz-merge`.
 fuzz: fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FUZZ_BUILD)/new/$$t tests/fuzz/$$t; \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
-	  $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -jobs=1 -workers=1 -max_len=4096 \
+	  $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	    -timeout=10 -artifact_prefix=tests/fuzz/$$t/ -print_final_stats=1 \
 	    $(FUZZ_BUILD)/new/$$t tests/fuzz/corpus/$$t || exit 1; \
 	done

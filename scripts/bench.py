@@ -1,0 +1,581 @@
+#!/usr/bin/python3
+"""bench.py — `make bench`: pmubench measures itself on this machine.
+
+Runs the built pmubench (and likwid-bench as a reference) and prints one
+table: check, goal, measured value, PASS/FAIL.  The same rows go to
+<out>/bench-<host>-<UTC>/bench.csv and bench.json (with every detail and
+the pmubench run directories behind them).  README-bench.md explains the
+method; the goals are issue 4's:
+
+  P1  overhead per sample <= 1.2 x (2 wall reads + 2 tick reads + one
+      counter start/stop), from the empty kernel; empty kernel ~0 ns/elem
+      after the overhead is subtracted
+  P2  CV of ns/elem <= 1 % for the sum kernels at an L1 size (16K),
+      <= 3 % at a DRAM size (256M, >= 4 x the 32 MiB L3)
+  P4  wall time of `make run CONFIG=x86` <= 300 s, of CONFIG=ci <= 60 s
+  REF sum kernels against likwid-bench's `sum` at 16K, 1M, 64M
+      (ratio pmubench ns/elem / likwid ns/elem; a reference, not a goal)
+
+Exit status: 0 when every goal passed, 1 when one failed (the table is
+printed either way), 2 on a usage or setup error.
+
+Standard library only, so it runs before the test dependencies exist.
+"""
+
+import argparse
+import csv
+import datetime
+import json
+import math
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+
+P1_RATIO_MAX = 1.2          # harness overhead / raw read cost
+P1_EMPTY_MAX_NS = 0.01      # "~0 ns/elem" for the empty kernel
+P1_RESIDUAL_MAX = 0.10      # 1-iteration empty sample, after subtraction, / overhead
+P2_CV_MAX = {"L1": 0.01, "DRAM": 0.03}
+P4_MAX_S = {"x86": 300.0, "ci": 60.0}
+
+P1_SIZES = "1K,4K,16K,64K,256K,1M"
+L1_SIZE = "16K"
+DRAM_SIZE = "256M"          # >= 4 x the real L3 (32 MiB): hwloc's 508 MiB is bogus
+REF_SIZES = ["16K", "1M", "64M"]
+LIKWID_TEST = "sum"         # likwid 5.2 has no sum_int; `sum` is scalar double, 8 B/elem
+LIKWID_REPEATS = 3
+# Parameters tried when P2 fails with the config's own (see README-bench.md).
+P2_TUNED_ARGS = ["--min-sample-ms", "20", "--min-samples", "20", "--reps", "60",
+                 "--point-seconds", "3"]
+
+SIZE_SUFFIX = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+# --- pure helpers (tests/scripts/test_bench.py) -------------------------------
+
+def parse_size(text):
+    """'16K' -> 16384 (binary suffixes, as pmubench's --sizes)."""
+    m = re.fullmatch(r"\s*(\d+)\s*([KMG]?)(?:i?B)?\s*", text, re.I)
+    if not m:
+        raise ValueError("bad size %r" % text)
+    return int(m.group(1)) * SIZE_SUFFIX[m.group(2).upper()]
+
+
+def fmt_size(n):
+    for suffix, mult in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
+        if n >= mult and n % mult == 0:
+            return "%d%s" % (n // mult, suffix)
+    return "%dB" % n
+
+
+def fmt_ns(x):
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    if abs(x) >= 100:
+        return "%.0f ns" % x
+    if abs(x) >= 1:
+        return "%.1f ns" % x
+    return "%.3g ns" % x
+
+
+def fmt_pct(x):
+    return "n/a" if x is None or math.isnan(x) else "%.2f %%" % (100 * x)
+
+
+def fmt_s(x):
+    return "n/a" if x is None or math.isnan(x) else "%.1f s" % x
+
+
+def judge(value, limit, absolute=False):
+    """PASS when value <= limit (|value| with absolute); FAIL otherwise;
+    'not measured' when value is missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "not measured"
+    v = abs(value) if absolute else value
+    return "PASS" if v <= limit else "FAIL"
+
+
+def raw_read_cost(clocks):
+    """The raw cost a sample wraps: 2 wall-clock reads + 2 tick reads + one
+    counter start/stop, from meta.json's `clocks`.  Missing parts count 0."""
+    def g(k):
+        v = clocks.get(k)
+        return float(v) if isinstance(v, (int, float)) and not math.isnan(v) else 0.0
+    return 2 * g("wall_read_cost_ns") + 2 * g("ticks_read_cost_ns") + g("counter_start_stop_ns")
+
+
+def parse_likwid(text):
+    """Fields of one likwid-bench run (one work group, one thread)."""
+    out = {}
+    pats = {
+        "time_s": r"^Time:\s+([0-9.eE+-]+)\s*sec",
+        "cycles": r"^Cycles:\s+(\d+)",
+        "cpu_clock_hz": r"^CPU Clock:\s+(\d+)",
+        "iterations": r"^Iterations per thread:\s+(\d+)",
+        "size_bytes": r"^Size per thread:\s+(\d+)",
+        "mbyte_s": r"^MByte/s:\s+([0-9.eE+-]+)",
+        "mflops_s": r"^MFlops/s:\s+([0-9.eE+-]+)",
+        "cycles_per_update": r"^Cycles per update:\s+([0-9.eE+-]+)",
+        "load_bytes_per_elem": r"^Load bytes per element:\s+(\d+)",
+    }
+    for key, pat in pats.items():
+        m = re.search(pat, text, re.M)
+        if m:
+            out[key] = float(m.group(1))
+    m = re.search(r"running on hwthread (\d+) - Vector length (\d+)", text)
+    if m:
+        out["hwthread"] = int(m.group(1))
+        out["vector_length"] = int(m.group(2))
+    return out
+
+
+def likwid_ns_per_elem(parsed):
+    """ns per element: Time / (iterations x vector length).  NaN when a
+    field is missing."""
+    try:
+        n = parsed["iterations"] * parsed["vector_length"]
+        return parsed["time_s"] * 1e9 / n if n > 0 else math.nan
+    except KeyError:
+        return math.nan
+
+
+def read_summary(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def fnum(s):
+    try:
+        return float(s)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def metric_rows(summary, metric="ns_per_elem", kernel=None):
+    """Single-thread (thread 0) summary rows of one metric, keyed
+    (kernel/variant, size_bytes)."""
+    out = {}
+    for r in summary:
+        if r["metric"] != metric or r["thread"] != "0" or r["threads"] != "1":
+            continue
+        if kernel and r["kernel"] != kernel:
+            continue
+        out[("%s/%s" % (r["kernel"], r["variant"]), int(r["size_bytes"]))] = r
+    return out
+
+
+def robust_cv(median, mad):
+    """1.4826 MAD / median: the CV a normal distribution with this MAD
+    would have; insensitive to the odd preempted sample."""
+    return 1.4826 * mad / median if median and not math.isnan(median) else math.nan
+
+
+def read_raw(run_dir, size_bytes):
+    path = os.path.join(run_dir, "size-%d.csv" % size_bytes)
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def format_table(rows):
+    cols = [("id", "ID"), ("check", "check"), ("goal", "goal"),
+            ("measured", "measured"), ("status", "result")]
+    widths = [max(len(h), *(len(str(r[k])) for r in rows)) for k, h in cols]
+    line = "  ".join("%-*s" % (w, h) for (k, h), w in zip(cols, widths))
+    out = [line.rstrip(), "  ".join("-" * w for w in widths)]
+    for r in rows:
+        out.append("  ".join("%-*s" % (w, r[k]) for (k, h), w in zip(cols, widths)).rstrip())
+    return "\n".join(out)
+
+
+def overall(rows):
+    """'FAIL' if a goal row failed, else 'PASS' (reference and not-measured
+    rows do not decide)."""
+    return "FAIL" if any(r["status"] == "FAIL" for r in rows) else "PASS"
+
+
+# --- machine state -------------------------------------------------------------
+
+def cpu_times():
+    """(busy, total) jiffies of all CPUs from /proc/stat."""
+    with open("/proc/stat") as f:
+        vals = [int(x) for x in f.readline().split()[1:]]
+    idle = vals[3] + (vals[4] if len(vals) > 4 else 0)
+    total = sum(vals[:8])
+    return total - idle, total
+
+
+class Load:
+    """Other work on the machine while a block runs: CPU busy time of the
+    whole machine minus that of our own (waited-for) children, in cores."""
+
+    def __enter__(self):
+        self.t0 = time.monotonic()
+        self.c0 = cpu_times()
+        t = os.times()
+        self.own0 = t.children_user + t.children_system + t.user + t.system
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.monotonic() - self.t0
+        busy1, total1 = cpu_times()
+        t = os.times()
+        own = t.children_user + t.children_system + t.user + t.system - self.own0
+        hz = os.sysconf("SC_CLK_TCK")
+        busy = (busy1 - self.c0[0]) / hz
+        self.own_cores = own / self.wall if self.wall > 0 else math.nan
+        self.other_cores = max(0.0, busy - own) / self.wall if self.wall > 0 else math.nan
+        return False
+
+    def info(self):
+        return {"wall_s": round(self.wall, 3), "own_cores": round(self.own_cores, 2),
+                "other_cores": round(self.other_cores, 2)}
+
+
+def machine_context():
+    ctx = {"host": socket.gethostname(), "cpus": os.cpu_count()}
+    try:
+        with open("/proc/loadavg") as f:
+            ctx["loadavg"] = f.read().split()[:3]
+    except OSError:
+        pass
+    try:
+        with open("/proc/cpuinfo") as f:
+            m = re.search(r"^model name\s*:\s*(.*)$", f.read(), re.M)
+            ctx["cpu_model"] = m.group(1) if m else ""
+    except OSError:
+        pass
+    with Load() as ld:
+        time.sleep(1.0)
+    ctx["other_cores_before"] = round(ld.other_cores, 2)
+    return ctx
+
+
+# --- running things ------------------------------------------------------------
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        self.dir = os.path.join(args.out, "bench-%s-%s" % (socket.gethostname(), stamp))
+        os.makedirs(os.path.join(self.dir, "runs"), exist_ok=True)
+        self.rows = []
+        self.details = {}
+        self.log = open(os.path.join(self.dir, "bench.log"), "w")
+
+    def say(self, msg):
+        if not self.args.quiet:
+            print("bench: " + msg, file=sys.stderr, flush=True)
+        self.log.write(msg + "\n")
+        self.log.flush()
+
+    def add(self, id_, check, goal, measured, status, **detail):
+        self.rows.append({"id": id_, "check": check, "goal": goal, "measured": measured,
+                          "status": status, "detail": detail})
+
+    def pmubench(self, name, extra):
+        """Run the binary with the bench config; returns (run_dir, meta,
+        summary, Load) or raises RuntimeError with the tail of stderr."""
+        out = os.path.join(self.dir, "runs", name)
+        cmd = [self.args.bin, "--config", self.args.config, "--out", out, "-q"] + extra
+        self.say("$ " + " ".join(cmd))
+        with Load() as ld:
+            p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        with open(os.path.join(self.dir, "runs", name + ".stderr"), "w") as f:
+            f.write(p.stderr)
+        lines = p.stdout.strip().splitlines()
+        run_dir = lines[-1] if lines else ""
+        if not run_dir or not os.path.isdir(os.path.join(ROOT, run_dir) if not os.path.isabs(run_dir) else run_dir):
+            raise RuntimeError("%s exited %d: %s" % (" ".join(cmd), p.returncode,
+                                                     p.stderr.strip()[-500:]))
+        run_dir = os.path.join(ROOT, run_dir) if not os.path.isabs(run_dir) else run_dir
+        with open(os.path.join(run_dir, "meta.json")) as f:
+            meta = json.load(f)
+        summary = read_summary(os.path.join(run_dir, "summary.csv"))
+        if p.returncode != 0:
+            self.say("warning: %s exited %d: %s" % (name, p.returncode, p.stderr.strip()[-300:]))
+        self.say("  %s: %.1f s, other load %.2f cores" % (name, ld.wall, ld.other_cores))
+        return run_dir, meta, summary, ld
+
+    # --- P1 ---------------------------------------------------------------------
+    def p1(self):
+        backends = [self.args.backend] + (["timer"] if self.args.backend != "timer" else [])
+        for backend in backends:
+            tag = "P1" if backend == self.args.backend else "P1t"
+            try:
+                run_dir, meta, summary, ld = self.pmubench(
+                    "p1-empty-" + backend,
+                    ["--filter", "empty", "--sizes", P1_SIZES, "--backend", backend])
+            except RuntimeError as e:
+                self.add(tag, "overhead/sample vs raw reads (%s)" % backend,
+                         "<= %.1fx" % P1_RATIO_MAX, "not measured: %s" % e, "not measured")
+                continue
+            clocks = meta.get("clocks", {})
+            ref = raw_read_cost(clocks)
+            ovh = fnum(clocks.get("sample_overhead_ns_median"))
+            ratio = ovh / ref if ref > 0 else math.nan
+            self.add(tag, "overhead/sample vs 2 wall + 2 tick reads + start/stop (%s)" % backend,
+                     "<= %.1fx" % P1_RATIO_MAX,
+                     "%.2fx (%s / %s = 2x%.1f + 2x%.1f + %.0f)" % (
+                         ratio, fmt_ns(ovh), fmt_ns(ref), fnum(clocks.get("wall_read_cost_ns")),
+                         fnum(clocks.get("ticks_read_cost_ns")),
+                         fnum(clocks.get("counter_start_stop_ns"))),
+                     judge(ratio, P1_RATIO_MAX), run_dir=run_dir, clocks=clocks,
+                     raw_cost_ns=ref, overhead_ns=ovh, ratio=ratio, load=ld.info())
+            if backend != self.args.backend:
+                continue
+            # Empty kernel after subtraction, with the config's sampling.
+            rows = metric_rows(summary, kernel="empty")
+            per_size = {fmt_size(s): {"ns_per_elem": fnum(r["median"]),
+                                      "ns_per_call": fnum(r["median"]) * int(r["n_elems"])}
+                        for (k, s), r in sorted(rows.items(), key=lambda kv: kv[0][1])}
+            worst = max((v["ns_per_elem"] for v in per_size.values()), default=math.nan)
+            worst_call = max((v["ns_per_call"] for v in per_size.values()), default=math.nan)
+            self.add("P1b", "empty kernel ns/elem after subtraction (max over %s)" % P1_SIZES,
+                     "~0 (<= %g)" % P1_EMPTY_MAX_NS,
+                     "%.2g ns/elem (%s per call)" % (worst, fmt_ns(worst_call)),
+                     judge(worst, P1_EMPTY_MAX_NS, absolute=True), per_size=per_size)
+            # 1-iteration samples: the subtraction itself is visible.
+            try:
+                run_dir1, meta1, summary1, ld1 = self.pmubench(
+                    "p1-empty-1iter-" + backend,
+                    ["--filter", "empty", "--sizes", P1_SIZES, "--backend", backend,
+                     "--min-sample-ms", "0", "--min-samples", "30", "--reps", "100"])
+            except RuntimeError as e:
+                self.add("P1c", "1-iteration empty sample, residual after subtraction",
+                         "|r| <= %d %% of overhead" % (100 * P1_RESIDUAL_MAX),
+                         "not measured: %s" % e, "not measured")
+                continue
+            ovh1 = fnum(meta1.get("clocks", {}).get("sample_overhead_ns_median"))
+            raw_ns = []
+            for s in (parse_size(x) for x in P1_SIZES.split(",")):
+                raw_ns += [fnum(r["ns"]) for r in read_raw(run_dir1, s)
+                           if r["iters"] == "1" and r["thread"] == "0"]
+            med = statistics.median(raw_ns) if raw_ns else math.nan
+            resid = med - ovh1
+            rel = resid / ovh1 if ovh1 else math.nan
+            self.add("P1c", "1-iteration empty sample: median raw ns - overhead",
+                     "|r| <= %d %% of overhead" % (100 * P1_RESIDUAL_MAX),
+                     "%s (%+.1f %% of %s; %d samples)" % (fmt_ns(resid), 100 * rel,
+                                                           fmt_ns(ovh1), len(raw_ns)),
+                     judge(rel, P1_RESIDUAL_MAX, absolute=True), run_dir=run_dir1,
+                     median_raw_ns=med, overhead_ns=ovh1, residual_ns=resid,
+                     clocks=meta1.get("clocks", {}), load=ld1.info())
+
+    # --- P2 and the likwid reference share one run --------------------------------
+    def sum_run(self, name, extra):
+        sizes = sorted({parse_size(s) for s in [L1_SIZE, DRAM_SIZE] + REF_SIZES})
+        return self.pmubench(name, ["--filter", "sum", "--sizes",
+                                    ",".join(fmt_size(s) for s in sizes)] + extra)
+
+    def p2_rows(self, tag, summary, params, run_dir, ld):
+        rows = metric_rows(summary, kernel="sum")
+        failed = False
+        for label, size in (("L1", L1_SIZE), ("DRAM", DRAM_SIZE)):
+            sb = parse_size(size)
+            for (kv, s), r in sorted(rows.items()):
+                if s != sb:
+                    continue
+                cv = fnum(r["cv"])
+                med = fnum(r["median"])
+                rcv = robust_cv(med, fnum(r["mad"]))
+                st = judge(cv, P2_CV_MAX[label])
+                failed |= st == "FAIL"
+                self.add(tag, "CV ns/elem %s %s (%s)" % (kv, size, label),
+                         "<= %g %%" % (100 * P2_CV_MAX[label]),
+                         "%s (n=%s, median %.4g ns/elem, robust CV %s, outliers %s)" % (
+                             fmt_pct(cv), r["samples"], med, fmt_pct(rcv), r["outliers"]),
+                         st, params=params, run_dir=run_dir, cv=cv, robust_cv=rcv,
+                         median=med, ci_low=fnum(r["ci_low"]), ci_high=fnum(r["ci_high"]),
+                         samples=int(r["samples"]), outliers=r["outliers"],
+                         min=fnum(r["min"]), max=fnum(r["max"]), load=ld.info())
+        return failed
+
+    def p2_and_ref(self):
+        try:
+            run_dir, meta, summary, ld = self.sum_run("p2-sum", [])
+        except RuntimeError as e:
+            self.add("P2", "CV ns/elem, sum kernels", "<= 1 % L1, <= 3 % DRAM",
+                     "not measured: %s" % e, "not measured")
+            return
+        s = meta.get("sampling", {})
+        params = "config %s: min_sample_ms %g, samples %d..%d, target_ci %g %%, point %g s" % (
+            os.path.basename(self.args.config), s.get("min_sample_ms", math.nan),
+            s.get("min_samples", 0), s.get("max_samples", 0),
+            100 * s.get("target_ci_rel", math.nan), s.get("point_seconds", math.nan))
+        self.details["p2_params"] = params
+        failed = self.p2_rows("P2", summary, params, run_dir, ld)
+        if failed and not self.args.no_p2_tuned:
+            self.say("P2 failed with the config's parameters; trying " + " ".join(P2_TUNED_ARGS))
+            try:
+                run_dir2, meta2, summary2, ld2 = self.sum_run("p2-sum-tuned", P2_TUNED_ARGS)
+                self.p2_rows("P2*", summary2, " ".join(P2_TUNED_ARGS), run_dir2, ld2)
+            except RuntimeError as e:
+                self.say("tuned P2 run failed: %s" % e)
+        self.likwid_ref(run_dir, meta, summary)
+
+    # --- likwid reference ----------------------------------------------------------
+    def likwid_ref(self, run_dir, meta, summary):
+        rows = metric_rows(summary, kernel="sum")
+        core = (meta.get("core_os_index") or [0])[0]
+        exe = shutil.which("likwid-bench")
+        for size in REF_SIZES:
+            sb = parse_size(size)
+            pmb = {kv: fnum(r["median"]) for (kv, s), r in rows.items() if s == sb}
+            if not exe:
+                self.add("REF", "sum %s vs likwid-bench %s" % (size, LIKWID_TEST), "reference",
+                         "not measured: likwid-bench not installed (make deps-bench)",
+                         "not measured", pmubench=pmb)
+                continue
+            cmd = [exe, "-t", LIKWID_TEST, "-w", "S0:%dB:1" % sb]
+            runs, err = [], ""
+            for _ in range(LIKWID_REPEATS):
+                self.say("$ " + " ".join(cmd))
+                try:
+                    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+                except subprocess.TimeoutExpired:
+                    err = "timed out after 120 s"
+                    break
+                text = p.stdout + p.stderr
+                with open(os.path.join(self.dir, "runs", "likwid-%s.txt" % size), "a") as f:
+                    f.write(text)
+                parsed = parse_likwid(text)
+                ns = likwid_ns_per_elem(parsed)
+                if p.returncode != 0 or math.isnan(ns):
+                    err = "exit %d: %s" % (p.returncode, text.strip().splitlines()[-1] if text.strip() else "")
+                    break
+                parsed["ns_per_elem"] = ns
+                runs.append(parsed)
+            if not runs:
+                self.add("REF", "sum %s vs likwid-bench %s" % (size, LIKWID_TEST), "reference",
+                         "not measured: %s" % err, "not measured", pmubench=pmb)
+                continue
+            lk = statistics.median(r["ns_per_elem"] for r in runs)
+            ratios = {kv: v / lk for kv, v in pmb.items()}
+            hw = sorted({r.get("hwthread") for r in runs})
+            same_core = hw == [core]
+            like = ratios.get("sum/unroll4", math.nan)
+            idx = ratios.get("sum/index", math.nan)
+            self.add("REF", "sum %s: pmubench / likwid-bench %s ns/elem" % (size, LIKWID_TEST),
+                     "reference (~1 for unroll4)",
+                     "unroll4 %.2fx (%.4g / %.4g), index %.2fx%s" % (
+                         like, pmb.get("sum/unroll4", math.nan), lk, idx,
+                         "" if same_core else " [likwid on hwthread %s, pmubench core %s]" % (hw, core)),
+                     "ref", likwid_ns_per_elem=lk,
+                     likwid_runs=[r["ns_per_elem"] for r in runs], pmubench_ns_per_elem=pmb,
+                     ratios=ratios, likwid_hwthread=hw, pmubench_core=core,
+                     likwid_cmd=" ".join(cmd))
+
+    # --- P4 ---------------------------------------------------------------------
+    def make_env(self):
+        env = dict(os.environ)
+        for k in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"):
+            env.pop(k, None)
+        return env
+
+    def p4(self, config):
+        env = self.make_env()
+        self.say("$ make build CONFIG=%s (not timed)" % config)
+        b = subprocess.run(["make", "-s", "build", "CONFIG=" + config], cwd=ROOT, env=env,
+                           capture_output=True, text=True)
+        if b.returncode != 0:
+            self.add("P4", "wall time of make run CONFIG=%s" % config,
+                     "<= %.0f s" % P4_MAX_S[config],
+                     "not measured: build failed: %s" % b.stderr.strip()[-200:], "not measured")
+            return
+        tmp = tempfile.mkdtemp(prefix="pmb-bench-%s-" % config)
+        cmd = ["make", "run", "CONFIG=" + config, "OUT=" + tmp, "ARGS=-q"]
+        self.say("$ " + " ".join(cmd) + "   (timed)")
+        with Load() as ld:
+            p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+        with open(os.path.join(self.dir, "runs", "p4-%s.log" % config), "w") as f:
+            f.write(p.stdout + p.stderr)
+        detail = {"cmd": " ".join(cmd), "exit": p.returncode, "load": ld.info()}
+        metas = [os.path.join(tmp, d, "meta.json") for d in os.listdir(tmp)]
+        for m in metas:
+            if os.path.exists(m):
+                with open(m) as f:
+                    meta = json.load(f)
+                detail.update(points=meta.get("points_done"), complete=meta.get("complete"),
+                              started=meta.get("started_utc"), finished=meta.get("finished_utc"))
+                shutil.copy(m, os.path.join(self.dir, "runs", "p4-%s-meta.json" % config))
+        shutil.rmtree(tmp, ignore_errors=True)
+        status = judge(ld.wall, P4_MAX_S[config]) if p.returncode == 0 else "FAIL"
+        self.add("P4", "wall time of make run CONFIG=%s" % config, "<= %.0f s" % P4_MAX_S[config],
+                 "%s (%s points%s; other load %.2f cores)" % (
+                     fmt_s(ld.wall), detail.get("points", "?"),
+                     "" if p.returncode == 0 else ", exit %d" % p.returncode, ld.other_cores),
+                 status, wall_s=ld.wall, **detail)
+
+    # --- output -------------------------------------------------------------------
+    def write(self, context):
+        table = format_table(self.rows)
+        verdict = overall(self.rows)
+        with open(os.path.join(self.dir, "bench.txt"), "w") as f:
+            f.write(table + "\n\noverall: %s\n" % verdict)
+        with open(os.path.join(self.dir, "bench.csv"), "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["id", "check", "goal", "measured", "status"])
+            for r in self.rows:
+                w.writerow([r["id"], r["check"], r["goal"], r["measured"], r["status"]])
+        with open(os.path.join(self.dir, "bench.json"), "w") as f:
+            json.dump({"context": context, "overall": verdict, "rows": self.rows,
+                       "details": self.details}, f, indent=2, default=str)
+        return table, verdict
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", default="build/x86/default/pmubench", help="built pmubench")
+    ap.add_argument("--config", default="configs/x86.ini",
+                    help="config whose sampling parameters P1, P2 and REF use")
+    ap.add_argument("--backend", default="papi", help="counter backend for P1/P2 (papi)")
+    ap.add_argument("--out", default="results", help="results root (bench-<host>-<UTC>/ below)")
+    ap.add_argument("--quick", action="store_true",
+                    help="skip the long P4 measurement of `make run CONFIG=x86`")
+    ap.add_argument("--only", default="P1,P2,REF,P4",
+                    help="comma list of parts to run (P1, P2, REF, P4)")
+    ap.add_argument("--no-p2-tuned", action="store_true",
+                    help="do not retry P2 with longer samples when it fails")
+    ap.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    args = ap.parse_args(argv)
+    os.chdir(ROOT)
+    if not os.access(args.bin, os.X_OK):
+        print("bench: error: %s is not built; run make build (or make bench)" % args.bin,
+              file=sys.stderr)
+        return 2
+    parts = {p.strip().upper() for p in args.only.split(",") if p.strip()}
+    b = Bench(args)
+    context = machine_context()
+    context["bin"] = args.bin
+    context["config"] = args.config
+    context["started_utc"] = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    b.say("results in %s; load average %s, other work %.2f cores before start" % (
+        b.dir, " ".join(context.get("loadavg", [])), context["other_cores_before"]))
+    if "P1" in parts:
+        b.p1()
+    if "P2" in parts or "REF" in parts:
+        b.p2_and_ref()
+    if "P4" in parts:
+        if args.quick:
+            b.add("P4", "wall time of make run CONFIG=x86", "<= 300 s",
+                  "skipped (BENCH_QUICK)", "not measured")
+        else:
+            b.p4("x86")
+        b.p4("ci")
+    context["finished_utc"] = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    table, verdict = b.write(context)
+    print(table)
+    print("\noverall: %s   (details: %s/bench.json)" % (verdict, os.path.relpath(b.dir, ROOT)))
+    return 0 if verdict == "PASS" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

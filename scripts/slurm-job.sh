@@ -1,0 +1,112 @@
+#!/bin/bash
+# pmubench on one Slurm node: the batch script of `make slurm` (one array
+# task per node).  scripts/slurm-submit submits it as
+#
+#   sbatch --array=0-<N-1> --exclusive --partition=P --chdir=<repo> \
+#          --output=<OUT>/slurm-%A/task-%a/slurm-%A_%a.out scripts/slurm-job.sh
+#
+# with PMB_SLURM_* in the environment, then pins task i to node i of NODES.
+# Each task: builds pmubench once per node type (flock-serialised, in
+# build/slurm/<arch>-<cpu model>/), runs `make run` into
+# <campaign>/task-<id>/<config>-<host>-<UTC time>/ and records the attempt
+# in <campaign>/task-<id>/attempt-<jobid>.json.  The repository must be on
+# storage shared by the submit host and all nodes.
+#SBATCH --job-name=pmubench
+#SBATCH --nodes=1
+#SBATCH --ntasks=1
+set -u
+
+cfg=${PMB_SLURM_CONFIG:?set by scripts/slurm-submit}
+task=${SLURM_ARRAY_TASK_ID:-0}
+array_job=${SLURM_ARRAY_JOB_ID:-${SLURM_JOB_ID:-manual}}
+job=${SLURM_JOB_ID:-manual}
+camp=${PMB_SLURM_CAMPAIGN:-${PMB_SLURM_OUT:-results}/slurm-$array_job}
+tdir=$camp/task-$task
+mkdir -p "$tdir"
+host=$(hostname -s)
+
+cpu_model=$(LC_ALL=C lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
+[ -n "$cpu_model" ] || cpu_model=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -1)
+[ -n "$cpu_model" ] || cpu_model=unknown
+# Build once per node type: nodes with the same arch and CPU model share a
+# binary (configs may use -march=native).  PMB_SLURM_BUILD_PER=host: per node.
+if [ "${PMB_SLURM_BUILD_PER:-type}" = host ]; then
+	key=$host
+else
+	key=$(uname -m)-$(printf '%s' "$cpu_model" | tr -c 'A-Za-z0-9._-' '_' | tr -s '_' | cut -c1-60)
+fi
+build="build/slurm/$key/$cfg"
+flagset_arg=()
+[ -n "${PMB_SLURM_FLAGSET:-}" ] && flagset_arg=("FLAGSET=$PMB_SLURM_FLAGSET")
+
+json_str() { /usr/bin/python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
+record() { # status exit_code run_dir note
+	cat >"$tdir/attempt-$job.json.tmp" <<JSON
+{"array_job_id": "$array_job", "array_task_id": $task, "job_id": "$job",
+ "host": $(json_str "$host"), "cpu_model": $(json_str "$cpu_model"),
+ "build_dir": $(json_str "$build"), "config": $(json_str "$cfg"),
+ "started_utc": "$started", "finished_utc": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+ "status": "$1", "exit_code": $2, "run_dir": $(json_str "$3"), "note": $(json_str "$4")}
+JSON
+	mv -f "$tdir/attempt-$job.json.tmp" "$tdir/attempt-$job.json"
+}
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+record running 0 "" ""
+echo "pmubench-slurm: job $array_job task $task (JobId $job) on $host ($cpu_model); build $build; out $tdir"
+
+# 1. build (serialised per node type: tasks on same-type nodes share it)
+mkdir -p "build/slurm/$key"
+if ! flock "build/slurm/$key/.lock" make -s -j"$(nproc)" build CONFIG="$cfg" "${flagset_arg[@]}" \
+	"BUILD=$build/\$(FLAGSET)"; then
+	record failed 1 "" "make build failed on $host"
+	echo "pmubench-slurm: error: make build CONFIG=$cfg failed on $host" >&2
+	exit 1
+fi
+
+# 2. run, in a job step that leaves the pinning to hwloc (--cpu-bind=none)
+cmd=(make -s run CONFIG="$cfg" "${flagset_arg[@]}" "BUILD=$build/\$(FLAGSET)" OUT="$tdir"
+     ARGS="-q ${PMB_SLURM_ARGS:-}")
+srun=()
+if [ -n "${SLURM_JOB_ID:-}" ] && command -v srun >/dev/null; then
+	srun=(srun --ntasks=1 --nodes=1 --cpu-bind=none --job-name=pmubench-run)
+fi
+# Test only (tests/e2e/test_slurm.sh): PMB_SLURM_FAIL_TASK=<id>[,<id>...]
+# interrupts those tasks' runs (SIGINT) once their first rows are written,
+# leaving an incomplete run (complete=false), as a lost node would;
+# PMB_SLURM_FAIL_MODE=zero then exits 0 anyway, like a failed step under a
+# job that reads COMPLETED, exit 0.
+fail=0
+case ",${PMB_SLURM_FAIL_TASK:-}," in *",$task,"*) fail=1 ;; esac
+if [ "$fail" = 1 ]; then
+	echo "pmubench-slurm: PMB_SLURM_FAIL_TASK: interrupting this task's run on purpose" >&2
+	setsid "${cmd[@]}" >"$tdir/stdout-$job.txt" &  # no srun: its own process group
+	pid=$!
+	for _ in $(seq 600); do
+		for f in "$tdir/$cfg"-*/size-*.csv; do  # a first row written
+			[ -f "$f" ] && [ "$(wc -l <"$f")" -ge 2 ] && break 2
+		done
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -INT -- "-$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+else
+	"${srun[@]}" "${cmd[@]}" >"$tdir/stdout-$job.txt"
+	rc=$?
+fi
+run_dir=$(tail -n 1 "$tdir/stdout-$job.txt" 2>/dev/null)
+if [ -z "$run_dir" ] || [ ! -d "$run_dir" ]; then
+	# failed before printing it: the newest run directory of this task
+	run_dir=$(ls -1dt "$tdir"/"$cfg"-*/ 2>/dev/null | head -n 1)
+	run_dir=${run_dir%/}
+fi
+if [ "$rc" -eq 0 ]; then
+	record finished 0 "$run_dir" ""
+	echo "pmubench-slurm: task $task done: $run_dir"
+else
+	record failed "$rc" "$run_dir" "make run exited $rc"
+	echo "pmubench-slurm: error: task $task: make run exited $rc (rows kept in ${run_dir:-nothing})" >&2
+fi
+[ "$fail" = 1 ] && [ "${PMB_SLURM_FAIL_MODE:-exit}" = zero ] && exit 0
+exit "$rc"

@@ -1,0 +1,154 @@
+"""Pure functions of scripts/bench.py: parsing, arithmetic, verdicts, table.
+No timing is asserted here: `make bench` is the measurement."""
+
+import math
+import os
+import tempfile
+import unittest
+
+import helpers  # noqa: F401  (puts scripts/ on sys.path)
+
+import bench
+
+LIKWID_OUT = """\
+Running without Marker API. Activate Marker API with -m on commandline.
+Allocate: Process running on hwthread 0 (Domain S0) - Vector length 2048/16384 Offset 0 Alignment 512
+--------------------------------------------------------------------------------
+LIKWID MICRO BENCHMARK
+Test: sum
+--------------------------------------------------------------------------------
+Using 1 work groups
+Using 1 threads
+--------------------------------------------------------------------------------
+Group: 0 Thread 0 Global Thread 0 running on hwthread 1 - Vector length 2048 Offset 0
+--------------------------------------------------------------------------------
+Cycles:\t\t\t1153740
+CPU Clock:\t\t2096019919
+Cycle Clock:\t\t2096019919
+Time:\t\t\t5.504432e-04 sec
+Iterations:\t\t1000
+Iterations per thread:\t1000
+Inner loop executions:\t256
+Size (Byte):\t\t16384
+Size per thread:\t16384
+Number of Flops:\t2048000
+MFlops/s:\t\t3633.44
+Data volume (Byte):\t16384000
+MByte/s:\t\t29067.48
+Cycles per update:\t0.576870
+Cycles per cacheline:\t4.614960
+Loads per update:\t1
+Stores per update:\t0
+Load bytes per element:\t8
+"""
+
+
+class Sizes(unittest.TestCase):
+    def test_parse(self):
+        self.assertEqual(bench.parse_size("16K"), 16384)
+        self.assertEqual(bench.parse_size("256M"), 256 << 20)
+        self.assertEqual(bench.parse_size("1g"), 1 << 30)
+        self.assertEqual(bench.parse_size("4096"), 4096)
+        self.assertEqual(bench.parse_size("64MiB"), 64 << 20)
+        with self.assertRaises(ValueError):
+            bench.parse_size("16Q")
+
+    def test_format_round_trip(self):
+        for s in ("1K", "16K", "1M", "64M", "256M", "2G", "1000B"):
+            self.assertEqual(bench.fmt_size(bench.parse_size(s.rstrip("B"))), s)
+
+
+class Likwid(unittest.TestCase):
+    def test_parse_fields(self):
+        p = bench.parse_likwid(LIKWID_OUT)
+        self.assertEqual(p["iterations"], 1000)
+        self.assertEqual(p["vector_length"], 2048)
+        self.assertEqual(p["hwthread"], 1)  # the group line, not the allocation line
+        self.assertEqual(p["size_bytes"], 16384)
+        self.assertAlmostEqual(p["time_s"], 5.504432e-4)
+        self.assertAlmostEqual(p["mbyte_s"], 29067.48)
+
+    def test_ns_per_elem(self):
+        ns = bench.likwid_ns_per_elem(bench.parse_likwid(LIKWID_OUT))
+        self.assertAlmostEqual(ns, 5.504432e-4 * 1e9 / (1000 * 2048))
+
+    def test_error_output_gives_nan(self):
+        p = bench.parse_likwid("Error: Unknown test case sum_int\n")
+        self.assertTrue(math.isnan(bench.likwid_ns_per_elem(p)))
+
+
+class Verdicts(unittest.TestCase):
+    def test_judge(self):
+        self.assertEqual(bench.judge(1.19, 1.2), "PASS")
+        self.assertEqual(bench.judge(1.2, 1.2), "PASS")
+        self.assertEqual(bench.judge(1.21, 1.2), "FAIL")
+        self.assertEqual(bench.judge(-0.5, 0.1, absolute=True), "FAIL")
+        self.assertEqual(bench.judge(-0.05, 0.1, absolute=True), "PASS")
+        self.assertEqual(bench.judge(math.nan, 1), "not measured")
+        self.assertEqual(bench.judge(None, 1), "not measured")
+
+    def test_overall_ignores_reference_and_unmeasured(self):
+        rows = [{"status": "PASS"}, {"status": "ref"}, {"status": "not measured"}]
+        self.assertEqual(bench.overall(rows), "PASS")
+        self.assertEqual(bench.overall(rows + [{"status": "FAIL"}]), "FAIL")
+
+    def test_raw_read_cost(self):
+        clocks = {"wall_read_cost_ns": 26.0, "ticks_read_cost_ns": 18.0,
+                  "counter_start_stop_ns": 6000.0}
+        self.assertEqual(bench.raw_read_cost(clocks), 2 * 26 + 2 * 18 + 6000)
+        # A missing or null part (JSON null -> None) counts as 0.
+        self.assertEqual(bench.raw_read_cost({"wall_read_cost_ns": 20,
+                                              "counter_start_stop_ns": None}), 40)
+
+    def test_robust_cv(self):
+        self.assertAlmostEqual(bench.robust_cv(2.0, 0.02), 1.4826 * 0.01)
+        self.assertTrue(math.isnan(bench.robust_cv(0.0, 1.0)))
+
+
+class Summary(unittest.TestCase):
+    HEADER = ("run_id,flagset,compiler,cflags,kernel,variant,size_bytes,n_elems,cache_level,"
+              "threads,thread,metric,unit,samples,median,ci_low,ci_high,mean,stddev,min,max,"
+              "mad,cv,outliers,counter_source,valid\n")
+
+    def write(self, lines):
+        fd, path = tempfile.mkstemp(suffix=".csv")
+        with os.fdopen(fd, "w") as f:
+            f.write(self.HEADER + "".join(lines))
+        self.addCleanup(os.remove, path)
+        return path
+
+    def test_metric_rows_keeps_single_thread_ns(self):
+        path = self.write([
+            'r,default,gcc,"-O2",sum,index,16384,2048,L1,1,0,ns_per_elem,ns,50,0.2,0.19,'
+            '0.21,0.2,0.002,0.19,0.25,0.001,0.01,2,none,1\n',
+            'r,default,gcc,"-O2",sum,index,16384,2048,L1,1,0,tsc_per_elem,ticks,50,0.4,0.39,'
+            '0.41,0.4,0.004,0.39,0.45,0.002,0.01,2,none,1\n',
+            'r,default,gcc,"-O2",sum,index,16384,2048,L1,2,all,ns_per_elem,ns,50,0.1,0.09,'
+            '0.11,0.1,0.002,0.09,0.15,0.001,0.02,0,none,1\n',
+            'r,default,gcc,"-O2,-Wl,x",empty,noop,4096,512,L1,1,0,ns_per_elem,ns,50,0,0,'
+            '0,0,0,0,0,0,,0,none,1\n',
+        ])
+        rows = bench.metric_rows(bench.read_summary(path))
+        self.assertEqual(sorted(rows), [("empty/noop", 4096), ("sum/index", 16384)])
+        self.assertEqual(rows[("sum/index", 16384)]["cv"], "0.01")
+        self.assertTrue(math.isnan(bench.fnum(rows[("empty/noop", 4096)]["cv"])))
+        only_sum = bench.metric_rows(bench.read_summary(path), kernel="sum")
+        self.assertEqual(list(only_sum), [("sum/index", 16384)])
+
+
+class Table(unittest.TestCase):
+    def test_columns_align(self):
+        rows = [{"id": "P1", "check": "overhead", "goal": "<= 1.2x", "measured": "0.9x",
+                 "status": "PASS"},
+                {"id": "P2", "check": "CV ns/elem sum/index 16K (L1)", "goal": "<= 1 %",
+                 "measured": "2.50 %", "status": "FAIL"}]
+        lines = bench.format_table(rows).splitlines()
+        self.assertEqual(len(lines), 4)
+        self.assertTrue(lines[0].startswith("ID"))
+        col = lines[0].index("result")
+        self.assertEqual(lines[2][col:], "PASS")
+        self.assertEqual(lines[3][col:], "FAIL")
+
+
+if __name__ == "__main__":
+    unittest.main()
