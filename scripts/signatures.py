@@ -215,6 +215,17 @@ sig("copy/deep_copy", ALL, "instructions", "approx", {"l1": 388, "mid": 410, "be
 sig("copy/deep_copy", OUT, "l1d_misses", "min", 2 * 33 / 64, 0.0, hw_tolerance=None,
     why="~2x the bytes of borrow touched (copy written and read back)")
 
+sig("copy/deep_copy", "l1", "l1d_misses", "max", 0.8, 0.0, hw_tolerance=None,
+    why="copies are written to fresh malloc chunks (sim 0.47)")
+sig("copy/deep_copy", ("l1", "mid"), "llc_misses", "max", 0.0, 0.05, hw_tolerance=None,
+    why="fits in the LLC")
+sig("copy/deep_copy", "beyond", "llc_misses", "approx", 3.88, 0.15 * 3.88, hw_tolerance=None,
+    why="input + copies, nothing reused within the LLC")
+sig("copy/deep_copy", ALL, "branches", "approx", {"l1": 73.7, "mid": 76.0, "beyond": 87.5},
+    0.1 * 80, hw_tolerance=None, why="as compiled + glibc malloc/free/strlen")
+sig("copy/deep_copy", ALL, "branch_misses", "max", 3.5, 0.0, hw_tolerance=None,
+    why="strlen exits and allocator paths (sim 1.6-2.7)")
+
 # ---- alloc ----------------------------------------------------------------------
 ALLOC_INS = {
     "alloc/bad": {"l1": 439, "mid": 478, "beyond": 479},
@@ -229,6 +240,26 @@ for _k, _v in (("alloc/bad", 4.1), ("alloc/better", 3.75), ("alloc/best", 1.47))
         why="input 24 B/elem + results (32-byte chunks in bad/better) + pointers")
     sig(_k, "beyond", "llc_misses", "approx", _v * (0.94 if _k != "alloc/best" else 1.0),
         0.15 * _v, hw_tolerance=None, why="as l1d: nothing is reused within the LLC")
+
+# Allocator internals: recorded under the model only (glibc version dependent).
+ALLOC_BR = {
+    "alloc/bad": {"l1": 80.1, "mid": 95.6, "beyond": 96.4},
+    "alloc/better": {"l1": 77.3, "mid": 81.0, "beyond": 81.2},
+    "alloc/best": {"l1": 16.5, "mid": 15.0, "beyond": 15.0},
+}
+for _k, _v in ALLOC_BR.items():
+    sig(_k, ALL, "branches", "approx", _v, 0.1 * _v["mid"], hw_tolerance=None,
+        why="as compiled + glibc allocator")
+    sig(_k, ALL, "branch_misses", "max", 1.0, 0.0, hw_tolerance=None,
+        why="allocator paths (sim 0.01-0.75, highest at small n)")
+    sig(_k, "l1", "l1d_misses", "max", 1.0, 0.0, hw_tolerance=None,
+        why="results go to fresh memory even when the input fits (sim 0.26-0.7)")
+    sig(_k, "l1", "llc_misses", "max", 0.25, 0.0, hw_tolerance=None,
+        why="first touch of heap the allocator just grew (sim <= 0.15)")
+    sig(_k, "mid", "llc_misses", "max", 0.0, 0.05, hw_tolerance=None, why="fits in the LLC")
+for _k, _v in (("alloc/bad", 4.05), ("alloc/better", 3.71), ("alloc/best", 1.47)):
+    sig(_k, "mid", "l1d_misses", "approx", _v, 0.15 * _v, hw_tolerance=None,
+        why="input 24 B/elem + results + pointers, beyond L1")
 
 # ---- relations ------------------------------------------------------------------
 rel(OUT, ("sum/index", "l1d_misses"), "eq", 1, ("sum/pointer", "l1d_misses"), tol=0.002,

@@ -7,7 +7,7 @@
 #
 # with PMB_SLURM_* in the environment, then pins task i to node i of NODES.
 # Each task: builds pmubench once per node type (flock-serialised, in
-# build/slurm/<arch>-<cpu model>/), runs `make run` into
+# build/slurm/<arch>-<cpu model>/build/), runs `make run` into
 # <campaign>/task-<id>/<config>-<host>-<UTC time>/ and records the attempt
 # in <campaign>/task-<id>/attempt-<jobid>.json.  The repository must be on
 # storage shared by the submit host and all nodes.
@@ -35,9 +35,12 @@ if [ "${PMB_SLURM_BUILD_PER:-type}" = host ]; then
 else
 	key=$(uname -m)-$(printf '%s' "$cpu_model" | tr -c 'A-Za-z0-9._-' '_' | tr -s '_' | cut -c1-60)
 fi
-build="build/slurm/$key/$cfg"
-flagset_arg=()
-[ -n "${PMB_SLURM_FLAGSET:-}" ] && flagset_arg=("FLAGSET=$PMB_SLURM_FLAGSET")
+# The Makefile builds into build/<config>/<flagset>/ of the directory make
+# runs in: each node type gets a tree of symlinks to the sources,
+# build/slurm/<key>/, so its binaries land in build/slurm/<key>/build/.
+repo=$(pwd)
+tree=build/slurm/$key
+build=$tree/build/$cfg
 
 json_str() { /usr/bin/python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
 record() { # status exit_code run_dir note
@@ -54,18 +57,23 @@ started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 record running 0 "" ""
 echo "pmubench-slurm: job $array_job task $task (JobId $job) on $host ($cpu_model); build $build; out $tdir"
 
-# 1. build (serialised per node type: tasks on same-type nodes share it)
-mkdir -p "build/slurm/$key"
-if ! flock "build/slurm/$key/.lock" make -s -j"$(nproc)" build CONFIG="$cfg" "${flagset_arg[@]}" \
-	"BUILD=$build/\$(FLAGSET)"; then
+# 1. build, serialised per node type (same-type tasks share the binary)
+mkdir -p "$tree"
+if ! flock "$tree/.lock" bash -c '
+	cd "$2" || exit 1
+	for f in "$1"/* "$1"/.ci; do  # every source entry, not build/ results/
+		case ${f##*/} in build|results) continue ;; esac
+		[ -e "$f" ] && ln -sfn "$f" .
+	done
+	exec make -s -j"$(nproc)" build CONFIG="$3"' _ "$repo" "$tree" "$cfg"; then
 	record failed 1 "" "make build failed on $host"
 	echo "pmubench-slurm: error: make build CONFIG=$cfg failed on $host" >&2
 	exit 1
 fi
 
 # 2. run, in a job step that leaves the pinning to hwloc (--cpu-bind=none)
-cmd=(make -s run CONFIG="$cfg" "${flagset_arg[@]}" "BUILD=$build/\$(FLAGSET)" OUT="$tdir"
-     ARGS="-q ${PMB_SLURM_ARGS:-}")
+case $tdir in /*) ;; *) tdir=$repo/$tdir ;; esac
+cmd=(make -s -C "$tree" run CONFIG="$cfg" OUT="$tdir" ARGS="-q ${PMB_SLURM_ARGS:-}")
 srun=()
 if [ -n "${SLURM_JOB_ID:-}" ] && command -v srun >/dev/null; then
 	srun=(srun --ntasks=1 --nodes=1 --cpu-bind=none --job-name=pmubench-run)

@@ -77,11 +77,22 @@ no_run_dir() {
 		notok "$name: no run directory made" "found: $(ls "$out")"; fi
 }
 
+# CSV fields in awk (mawk has no FPAT): quoted fields may hold commas.
+CSV_AWK='function csv(s, f,   i, c, q, n) {
+	n = 1; q = 0; f[1] = ""
+	for (i = 1; i <= length(s); i++) {
+		c = substr(s, i, 1)
+		if (c == "\"") q = !q
+		else if (c == "," && !q) f[++n] = ""
+		else f[n] = f[n] c
+	}
+	return n
+}'
 # csv_ok FILE: every line complete (ends in newline) and has as many
 # fields as the header.
 csv_ok() {
 	[ -s "$1" ] && [ "$(tail -c 1 "$1" | od -An -c | tr -d ' ')" = '\n' ] &&
-		awk -F, 'NR == 1 { n = NF } NF != n { bad = 1 } END { exit bad }' "$1"
+		awk "$CSV_AWK"'NR == 1 { n = csv($0, h) } csv($0, f) != n { bad = 1 } END { exit bad }' "$1"
 }
 
 # --- command line ------------------------------------------------------------
@@ -281,7 +292,8 @@ mkdir -p "$TMP/nopapi"
 run env PMB_PAPI_LIBRARY=/nonexistent/libpapi.so "$BIN" --backend papi --reps 2 --min-samples 1 \
 	--warmup-ms 0 --point-seconds 0.01 -q --filter empty --sizes 4K --out "$TMP/nopapi"
 d=$(ls -d "$TMP"/nopapi/*/ 2>/dev/null | head -1)
-cyc=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "cycles") c = i; next } { print $c }' \
+cyc=$(awk "$CSV_AWK"'NR == 1 { n = csv($0, h); for (i = 1; i <= n; i++) if (h[i] == "cycles") c = i; next }
+	{ csv($0, f); print f[c] }' \
 	"$d"size-4096.csv 2>/dev/null | sort -u | tr -d '\n')
 if [ "$rc" -eq 0 ] && [ -n "$d" ] && [ -z "$cyc" ] && grep -q '"complete": true' "$d/meta.json" &&
 	grep -q '"reason": "PAPI library not found (dlopen: /nonexistent/libpapi.so' "$d/meta.json"; then

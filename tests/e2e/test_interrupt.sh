@@ -29,10 +29,27 @@ check() { # NAME REASON...: ok when no reason is given
 	if [ $# -eq 0 ]; then ok "$name"; else notok "$name" "$@"; fi
 }
 
+# CSV fields in awk (mawk has no FPAT): quoted fields may hold commas.
+CSV_AWK='function csv(s, f,   i, c, q, n) {
+	n = 1; q = 0; f[1] = ""
+	for (i = 1; i <= length(s); i++) {
+		c = substr(s, i, 1)
+		if (c == "\"") q = !q
+		else if (c == "," && !q) f[++n] = ""
+		else f[n] = f[n] c
+	}
+	return n
+}'
 # csv_ok FILE: every line complete and as wide as the header.
 csv_ok() {
 	[ -s "$1" ] && [ "$(tail -c 1 "$1" | od -An -c | tr -d ' ')" = '\n' ] &&
-		awk -F, 'NR == 1 { n = NF } NF != n { bad = 1 } END { exit bad }' "$1"
+		awk "$CSV_AWK"'NR == 1 { n = csv($0, h) } csv($0, f) != n { bad = 1 } END { exit bad }' "$1"
+}
+# point_keys FILE: kernel,variant,size_bytes,threads[,thread,metric] per row.
+point_keys() {
+	awk "$CSV_AWK"'NR == 1 { n = csv($0, h); for (i = 1; i <= n; i++) col[h[i]] = i; next }
+		{ csv($0, f); k = f[col["kernel"]] "/" f[col["variant"]] " " f[col["size_bytes"]] " t" f[col["threads"]]
+		  if (full) k = k " " f[col["thread"]] " " f[col["metric"]]; print k }' full="${2:-}" "$1"
 }
 json_int() { sed -n "s/^  \"$2\": \\([0-9-]*\\),*$/\\1/p" "$1"; }
 json_bool() { sed -n "s/^  \"$2\": \\(true\\|false\\),*$/\\1/p" "$1"; }
@@ -76,8 +93,7 @@ same_prefix() {
 # once DIR: every (kernel, variant, size, threads, thread, metric) of
 # summary.csv exactly once.
 once() {
-	awk -F, 'NR > 1 { k = $4 FS $5 FS $6 FS $9 FS $10 FS $11; if (seen[k]++) dup++ }
-		END { exit dup > 0 }' "$1/summary.csv"
+	[ -z "$(point_keys "$1/summary.csv" full | sort | uniq -d | head -3 | tee "$TMP/dups")" ]
 }
 
 interrupt_case() { # SIGNAL WANT_RC [extra sweep args]
@@ -122,9 +138,9 @@ interrupt_case() { # SIGNAL WANT_RC [extra sweep args]
 		why+=("points_total $(json_int "$meta" points_total), want $total (same plan)")
 	[ $(($(json_int "$meta" points_done) + done_before)) -eq "$total" ] ||
 		why+=("points done now + before != $total")
-	once "$dir" || why+=("a point is in summary.csv twice")
+	once "$dir" || why+=("a point is in summary.csv twice: $(cat "$TMP/dups")")
 	local npoints
-	npoints=$(awk -F, 'NR > 1 { print $4 FS $5 FS $6 FS $9 }' "$dir/summary.csv" | sort -u | wc -l)
+	npoints=$(point_keys "$dir/summary.csv" | sort -u | wc -l)
 	[ "$npoints" -eq "$total" ] || why+=("summary.csv has $npoints points, want $total")
 	same_prefix "$dir" "$sums" >"$TMP/changed" || why+=("$(cat "$TMP/changed")")
 	for f in "$dir"/*.csv; do csv_ok "$f" || why+=("$(basename "$f") has a partial line"); done
