@@ -456,6 +456,16 @@ static int launch_under_valgrind(void)
 	argv[a] = NULL;
 
 	text(caches, sizeof caches, "I1=%s D1=%s LL=%s", i1, d1, ll);
+	/* The child must see the machine we see: under valgrind hwloc turns
+	 * its x86 discovery off and guesses caches (L1 32K, LL 1M), which would
+	 * mislabel cache levels and the automatic sweep.  hwloc reads
+	 * HWLOC_XMLFILE at load; THISSYSTEM keeps pinning working. */
+	char topo_xml[PATH_MAX + 32];
+	snprintf(topo_xml, sizeof topo_xml, "%s/topology.xml", dir);
+	if (pmb_topology_export_xml(topo_xml) == 0) {
+		setenv("HWLOC_XMLFILE", topo_xml, 1);
+		setenv("HWLOC_THISSYSTEM", "1", 1);
+	}
 	setenv(ENV_CHILD, "1", 1);
 	setenv(ENV_DIR_PRIVATE, dir, 1);
 	setenv(ENV_CACHES, caches, 1);
@@ -776,6 +786,8 @@ static int sim_init_under_valgrind(struct pmb_counter_plan *plan)
 	unsetenv(ENV_CHILD);
 	unsetenv(ENV_DIR_PRIVATE);
 	unsetenv(ENV_CACHES);
+	unsetenv("HWLOC_XMLFILE");
+	unsetenv("HWLOC_THISSYSTEM");
 	atomic_init(&sim.open_threads, 0);
 
 	/* Proves the dump round trip and the event set before any sample, and

@@ -217,8 +217,8 @@ static int load_run_args(const char *run_dir, const char *flagset, int *argc, ch
 	snprintf(path, sizeof path, "%s/.pmubench-args-%s", run_dir, flagset);
 	FILE *f = fopen(path, "r");
 	if (!f) {
-		if (errno == ENOENT)
-			return 0; /* made by an older pmubench: options as given now */
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0; /* older pmubench, or no run: use_resume_dir says */
 		return pmb_error("--resume: cannot read %s: %s", path, strerror(errno));
 	}
 	size_t len = fread(text, 1, sizeof text, f);

@@ -185,6 +185,15 @@ int pmb_topology_pin_thread(int pu_os_index)
 	return 0;
 }
 
+int pmb_topology_export_xml(const char *path)
+{
+	if (!topology_loaded)
+		return pmb_error("internal: export before pmb_topology_load");
+	if (hwloc_topology_export_xml(topology, path, 0) != 0)
+		return pmb_error("cannot write the topology to %s: %s", path, strerror(errno));
+	return 0;
+}
+
 void pmb_topology_unload(void)
 {
 	if (topology_loaded) {

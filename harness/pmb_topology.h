@@ -45,6 +45,11 @@ int pmb_topology_cache_level_for(const struct pmb_topology_info *info, uint64_t 
  * sched_getcpu().  Returns 0, or -1 with pmb_error(). */
 int pmb_topology_pin_thread(int pu_os_index);
 
+/* Writes the loaded topology as hwloc XML, for a child process that must
+ * see the same machine (under valgrind hwloc's x86 discovery is off and
+ * would fall back to guesses).  Returns 0 or -1 (pmb_error). */
+int pmb_topology_export_xml(const char *path);
+
 void pmb_topology_unload(void);
 
 #endif

@@ -50,10 +50,13 @@ L1_SIZE = "16K"
 DRAM_SIZE = "256M"          # >= 4 x the real L3 (32 MiB): hwloc's 508 MiB is bogus
 REF_SIZES = ["16K", "1M", "64M"]
 LIKWID_TEST = "sum"         # likwid 5.2 has no sum_int; `sum` is scalar double, 8 B/elem
-LIKWID_REPEATS = 3
-# Parameters tried when P2 fails with the config's own (see README-bench.md).
-P2_TUNED_ARGS = ["--min-sample-ms", "20", "--min-samples", "20", "--reps", "60",
-                 "--point-seconds", "3"]
+LIKWID_REPEATS = 5
+# When P2 fails with the config's parameters, the same run again under
+# SCHED_FIFO (root only): no other task of this machine can preempt a sample,
+# so what is left is the hypervisor's and the memory system's noise.  Longer
+# samples (10, 20 ms) were tried on the 2-vCPU VM and were worse, not better:
+# README-bench.md "P2".
+P2_RT_PREFIX = ["chrt", "-f", "10"]
 
 SIZE_SUFFIX = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 
@@ -177,6 +180,39 @@ def robust_cv(median, mad):
     return 1.4826 * mad / median if median and not math.isnan(median) else math.nan
 
 
+def preempted_split(raw):
+    """Samples of one point split by the context_switches counter (the
+    perf software counter, available even without a PMU): how many were
+    switched out, and the CV and median of the others."""
+    known = [r for r in raw if r.get("context_switches", "") != ""]
+    clean = [fnum(r["ns_per_elem"]) for r in known if fnum(r["context_switches"]) == 0]
+    npre = len(known) - len(clean)
+    cv = (statistics.stdev(clean) / statistics.mean(clean)
+          if len(clean) > 1 and statistics.mean(clean) else math.nan)
+    med = statistics.median(clean) if clean else math.nan
+    if not known:
+        text = "context switches not counted"
+    elif len(clean) > 1:
+        text = "%d/%d samples context-switched, CV of the others %s" % (
+            npre, len(known), fmt_pct(cv))
+    else:
+        text = "%d/%d samples context-switched" % (npre, len(known))
+    return {"preempted": npre, "counted": len(known), "cv_clean": cv,
+            "median_clean": med, "text": text}
+
+
+def sampled_seconds(raw_rows):
+    """Seconds spent inside measured samples, per (kernel/variant, size),
+    from raw rows (thread 0 only: threads of a point run side by side)."""
+    out = {}
+    for r in raw_rows:
+        if r["thread"] != "0":
+            continue
+        k = ("%s/%s" % (r["kernel"], r["variant"]), int(r["size_bytes"]))
+        out[k] = out.get(k, 0.0) + fnum(r["ns"]) / 1e9
+    return out
+
+
 def read_raw(run_dir, size_bytes):
     path = os.path.join(run_dir, "size-%d.csv" % size_bytes)
     with open(path, newline="") as f:
@@ -279,11 +315,12 @@ class Bench:
         self.rows.append({"id": id_, "check": check, "goal": goal, "measured": measured,
                           "status": status, "detail": detail})
 
-    def pmubench(self, name, extra):
+    def pmubench(self, name, extra, prefix=()):
         """Run the binary with the bench config; returns (run_dir, meta,
         summary, Load) or raises RuntimeError with the tail of stderr."""
         out = os.path.join(self.dir, "runs", name)
-        cmd = [self.args.bin, "--config", self.args.config, "--out", out, "-q"] + extra
+        cmd = list(prefix) + [self.args.bin, "--config", self.args.config, "--out", out,
+                              "-q"] + extra
         self.say("$ " + " ".join(cmd))
         with Load() as ld:
             p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
@@ -336,10 +373,14 @@ class Bench:
                                       "ns_per_call": fnum(r["median"]) * int(r["n_elems"])}
                         for (k, s), r in sorted(rows.items(), key=lambda kv: kv[0][1])}
             worst = max((v["ns_per_elem"] for v in per_size.values()), default=math.nan)
-            worst_call = max((v["ns_per_call"] for v in per_size.values()), default=math.nan)
-            self.add("P1b", "empty kernel ns/elem after subtraction (max over %s)" % P1_SIZES,
-                     "~0 (<= %g)" % P1_EMPTY_MAX_NS,
-                     "%.2g ns/elem (%s per call)" % (worst, fmt_ns(worst_call)),
+            at = [k for k, v in per_size.items() if v["ns_per_elem"] == worst]
+            calls = [v["ns_per_call"] for v in per_size.values()]
+            self.add("P1b", "empty kernel ns/elem after subtraction, sizes %s" % P1_SIZES,
+                     "~0: <= %g at every size" % P1_EMPTY_MAX_NS,
+                     "max %.2g ns/elem at %s (%s; per pass %s..%s, not subtracted)" % (
+                         worst, at[0] if at else "?",
+                         ", ".join("%s %.2g" % (k, v["ns_per_elem"]) for k, v in per_size.items()),
+                         fmt_ns(min(calls, default=math.nan)), fmt_ns(max(calls, default=math.nan))),
                      judge(worst, P1_EMPTY_MAX_NS, absolute=True), per_size=per_size)
             # 1-iteration samples: the subtraction itself is visible.
             try:
@@ -369,10 +410,10 @@ class Bench:
                      clocks=meta1.get("clocks", {}), load=ld1.info())
 
     # --- P2 and the likwid reference share one run --------------------------------
-    def sum_run(self, name, extra):
+    def sum_run(self, name, extra, prefix=()):
         sizes = sorted({parse_size(s) for s in [L1_SIZE, DRAM_SIZE] + REF_SIZES})
         return self.pmubench(name, ["--filter", "sum", "--sizes",
-                                    ",".join(fmt_size(s) for s in sizes)] + extra)
+                                    ",".join(fmt_size(s) for s in sizes)] + extra, prefix)
 
     def p2_rows(self, tag, summary, params, run_dir, ld):
         rows = metric_rows(summary, kernel="sum")
@@ -385,13 +426,19 @@ class Bench:
                 cv = fnum(r["cv"])
                 med = fnum(r["median"])
                 rcv = robust_cv(med, fnum(r["mad"]))
+                variant = kv.split("/", 1)[1]
+                raw = [x for x in read_raw(run_dir, sb)
+                       if x["variant"] == variant and x["thread"] == "0"]
+                pre = preempted_split(raw)
                 st = judge(cv, P2_CV_MAX[label])
                 failed |= st == "FAIL"
                 self.add(tag, "CV ns/elem %s %s (%s)" % (kv, size, label),
                          "<= %g %%" % (100 * P2_CV_MAX[label]),
-                         "%s (n=%s, median %.4g ns/elem, robust CV %s, outliers %s)" % (
-                             fmt_pct(cv), r["samples"], med, fmt_pct(rcv), r["outliers"]),
+                         "%s (n=%s, median %.4g ns/elem; %s)" % (
+                             fmt_pct(cv), r["samples"], med, pre["text"]),
                          st, params=params, run_dir=run_dir, cv=cv, robust_cv=rcv,
+                         preempted=pre["preempted"], cv_not_preempted=pre["cv_clean"],
+                         median_not_preempted=pre["median_clean"],
                          median=med, ci_low=fnum(r["ci_low"]), ci_high=fnum(r["ci_high"]),
                          samples=int(r["samples"]), outliers=r["outliers"],
                          min=fnum(r["min"]), max=fnum(r["max"]), load=ld.info())
@@ -411,13 +458,19 @@ class Bench:
             100 * s.get("target_ci_rel", math.nan), s.get("point_seconds", math.nan))
         self.details["p2_params"] = params
         failed = self.p2_rows("P2", summary, params, run_dir, ld)
-        if failed and not self.args.no_p2_tuned:
-            self.say("P2 failed with the config's parameters; trying " + " ".join(P2_TUNED_ARGS))
-            try:
-                run_dir2, meta2, summary2, ld2 = self.sum_run("p2-sum-tuned", P2_TUNED_ARGS)
-                self.p2_rows("P2*", summary2, " ".join(P2_TUNED_ARGS), run_dir2, ld2)
-            except RuntimeError as e:
-                self.say("tuned P2 run failed: %s" % e)
+        if failed and not self.args.no_p2_rt:
+            if os.geteuid() != 0 or not shutil.which(P2_RT_PREFIX[0]):
+                self.say("P2 failed; not retried under SCHED_FIFO (needs root and chrt)")
+            else:
+                self.say("P2 failed with the config's parameters; again under " +
+                         " ".join(P2_RT_PREFIX))
+                try:
+                    run_dir2, meta2, summary2, ld2 = self.sum_run("p2-sum-fifo", [],
+                                                                  P2_RT_PREFIX)
+                    self.p2_rows("P2rt", summary2, params + ", under " + " ".join(P2_RT_PREFIX),
+                                 run_dir2, ld2)
+                except RuntimeError as e:
+                    self.say("SCHED_FIFO P2 run failed: %s" % e)
         self.likwid_ref(run_dir, meta, summary)
 
     # --- likwid reference ----------------------------------------------------------
@@ -497,20 +550,44 @@ class Bench:
         with open(os.path.join(self.dir, "runs", "p4-%s.log" % config), "w") as f:
             f.write(p.stdout + p.stderr)
         detail = {"cmd": " ".join(cmd), "exit": p.returncode, "load": ld.info()}
-        metas = [os.path.join(tmp, d, "meta.json") for d in os.listdir(tmp)]
-        for m in metas:
-            if os.path.exists(m):
-                with open(m) as f:
-                    meta = json.load(f)
-                detail.update(points=meta.get("points_done"), complete=meta.get("complete"),
-                              started=meta.get("started_utc"), finished=meta.get("finished_utc"))
-                shutil.copy(m, os.path.join(self.dir, "runs", "p4-%s-meta.json" % config))
+        where = ""
+        for d in os.listdir(tmp):
+            m = os.path.join(tmp, d, "meta.json")
+            if not os.path.exists(m):
+                continue
+            with open(m) as f:
+                meta = json.load(f)
+            detail.update(points=meta.get("points_done"), complete=meta.get("complete"),
+                          started=meta.get("started_utc"), finished=meta.get("finished_utc"))
+            shutil.copy(m, os.path.join(self.dir, "runs", "p4-%s-meta.json" % config))
+            # Where the time went: seconds inside samples, by size.
+            raw = []
+            for f in os.listdir(os.path.join(tmp, d)):
+                if f.startswith("size-") and f.endswith(".csv"):
+                    with open(os.path.join(tmp, d, f), newline="") as fh:
+                        raw += list(csv.DictReader(fh))
+            sec = sampled_seconds(raw)
+            by_size = {}
+            for (k, sz), v in sec.items():
+                by_size[sz] = by_size.get(sz, 0.0) + v
+            total = sum(by_size.values())
+            top = sorted(by_size, reverse=True)[:3]
+            detail.update(sampled_s=total,
+                          sampled_s_by_size={fmt_size(k): round(v, 2)
+                                             for k, v in sorted(by_size.items())},
+                          slowest_points=[["%s %s" % (k, fmt_size(sz)), round(v, 2)]
+                                          for (k, sz), v in sorted(sec.items(),
+                                                                   key=lambda kv: -kv[1])[:5]])
+            if total > 0:
+                where = "; %.0f s inside samples, %.0f s of them at %s" % (
+                    total, sum(by_size[t] for t in top), "+".join(fmt_size(t) for t in sorted(top)))
         shutil.rmtree(tmp, ignore_errors=True)
         status = judge(ld.wall, P4_MAX_S[config]) if p.returncode == 0 else "FAIL"
         self.add("P4", "wall time of make run CONFIG=%s" % config, "<= %.0f s" % P4_MAX_S[config],
-                 "%s (%s points%s; other load %.2f cores)" % (
+                 "%s (%s points%s%s; other load %.2f cores)" % (
                      fmt_s(ld.wall), detail.get("points", "?"),
-                     "" if p.returncode == 0 else ", exit %d" % p.returncode, ld.other_cores),
+                     "" if p.returncode == 0 else ", exit %d" % p.returncode, where,
+                     ld.other_cores),
                  status, wall_s=ld.wall, **detail)
 
     # --- output -------------------------------------------------------------------
@@ -542,8 +619,8 @@ def main(argv=None):
                     help="skip the long P4 measurement of `make run CONFIG=x86`")
     ap.add_argument("--only", default="P1,P2,REF,P4",
                     help="comma list of parts to run (P1, P2, REF, P4)")
-    ap.add_argument("--no-p2-tuned", action="store_true",
-                    help="do not retry P2 with longer samples when it fails")
+    ap.add_argument("--no-p2-rt", action="store_true",
+                    help="do not retry P2 under SCHED_FIFO (chrt) when it fails")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     args = ap.parse_args(argv)
     os.chdir(ROOT)

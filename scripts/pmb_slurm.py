@@ -145,8 +145,12 @@ def queued(job_ids):
     for job in job_ids:
         p = run_cmd(["squeue", "-h", "-r", "-j", str(job), "-o", "%F %K %T"],
                     check=False)
-        if p.returncode != 0:  # 'Invalid job id': long gone
-            continue
+        if p.returncode != 0:
+            if "invalid job id" in (p.stderr + p.stdout).lower():
+                continue  # long gone
+            raise PmbError("squeue -j %s failed: %s (is slurmctld reachable? "
+                           "check SLURM_CONF); --no-wait checks the files "
+                           "without asking Slurm" % (job, (p.stderr or p.stdout).strip()))
         for line in p.stdout.splitlines():
             parts = line.split()
             if len(parts) == 3:
@@ -269,7 +273,8 @@ def task_report(camp, task, states):
             "" if st.get("Reason") in (None, "None") else " (%s)" % st["Reason"])
         rep["host"] = st.get("NodeList", "") if st.get("NodeList") not in ("(null)", "") else ""
     else:
-        rep["slurm_state"] = "unknown to slurmctld (finished > MinJobAge ago?)"
+        rep["slurm_state"] = ("not in slurmctld's records: cancelled before it "
+                              "started, or ended more than MinJobAge ago")
     last = [a for a in attempts if str(a.get("array_job_id")) == last_job]
     if last:
         a = last[-1]
@@ -299,9 +304,9 @@ def task_report(camp, task, states):
             rep["reason"] = ("task started on %s but never finished and wrote "
                              "no run: node lost or job killed" % a.get("host"))
     else:
-        rep["reason"] = "the task never started (no attempt-*.json): " + (
-            "cancelled, node down or lost before the script ran"
-            if st else "never ran, or its node was lost")
+        rep["reason"] = ("the task never started (no attempt-*.json): "
+                         "cancelled, or its node was down or lost before "
+                         "the script ran")
     if st and st.get("JobState") in ("PENDING", "RUNNING", "CONFIGURING", "COMPLETING"):
         rep["reason"] = "still %s" % st["JobState"].lower()
     return rep

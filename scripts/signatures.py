@@ -50,9 +50,11 @@ SIM_ENV = {
 SIM_SIZES = {"l1": 4 * 1024, "mid": 256 * 1024, "beyond": 4 * 1024 * 1024}
 
 COLUMNS = ("instructions", "l1d_misses", "llc_misses", "branches", "branch_misses", "allocs")
-# Counter columns compared exactly between two simulator runs; the miss
-# columns within max(DETERMINISM_MISS_FLOOR, DETERMINISM_MISS_TOL * n) events
-# per sample (README-sim.md "Determinism").
+# Counter columns compared exactly between two runs of the same simulator
+# command (allocs always; instructions and branches for kernels that do not
+# allocate); the miss columns, and instructions/branches of kernels that go
+# through glibc malloc, within max(DETERMINISM_MISS_FLOOR,
+# DETERMINISM_MISS_TOL * n) events per sample (README-sim.md "Determinism").
 EXACT_COLUMNS = ("instructions", "branches", "allocs")
 MISS_COLUMNS = ("l1d_misses", "llc_misses", "branch_misses")
 DETERMINISM_MISS_TOL = 0.005   # events per element
@@ -161,7 +163,10 @@ for _k, (_ins, _br) in AS_COMPILED.items():
 for _k in ("sum/index", "sum/pointer", "sum/index_checked", "sum/unroll4",
            "branch/sorted_branchy", "branch/sorted_branchless", "branch/random_branchless",
            "traversal/array", "traversal/list_ordered", "traversal/list_shuffled"):
-    sig(_k, ALL, "branch_misses", "max", 0.0, 0.01, hw_tolerance=0.02,
+    # at 4K the harness's ~3-7 mispredicts per sample are up to 0.03/elem
+    sig(_k, "l1", "branch_misses", "max", 0.0, 0.035, hw_tolerance=0.05,
+        why="~0 mispredicts/elem (loop branch only, or data-independent)")
+    sig(_k, OUT, "branch_misses", "max", 0.0, 0.01, hw_tolerance=0.02,
         why="~0 mispredicts/elem (loop branch only, or data-independent)")
 sig("branch/random_branchy", ALL, "branch_misses", "approx", 0.5, 0.03, hw_tolerance=0.1,
     why="values uniform in [0,256), threshold 128: a coin flip per element")

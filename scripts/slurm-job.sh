@@ -76,7 +76,10 @@ case $tdir in /*) ;; *) tdir=$repo/$tdir ;; esac
 cmd=(make -s -C "$tree" run CONFIG="$cfg" OUT="$tdir" ARGS="-q ${PMB_SLURM_ARGS:-}")
 srun=()
 if [ -n "${SLURM_JOB_ID:-}" ] && command -v srun >/dev/null; then
-	srun=(srun --ntasks=1 --nodes=1 --cpu-bind=none --job-name=pmubench-run)
+	# the step gets every CPU of the allocation (a default step has one CPU,
+	# and task/cgroup would confine the threads to it); hwloc pins
+	srun=(srun --ntasks=1 --nodes=1 --cpus-per-task="${SLURM_CPUS_ON_NODE:-1}"
+	      --cpu-bind=none --job-name=pmubench-run)
 fi
 # Test only (tests/e2e/test_slurm.sh): PMB_SLURM_FAIL_TASK=<id>[,<id>...]
 # interrupts those tasks' runs (SIGINT) once their first rows are written,

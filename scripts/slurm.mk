@@ -3,7 +3,7 @@
 # $(PYTHON) and install_missing from there.  The repository and OUT
 # must be on storage shared by the submit host and the nodes.
 #
-#   make slurm CONFIG=x86 NODES=node[01-04] [PARTITION=p] [SLURM_TIME=2:00:00]
+#   make slurm CONFIG=x86 NODES=node[01-04] [PARTITION=p] [TIME_LIMIT=2:00:00]
 #   make slurm CONFIG=x86 NODES=4 PARTITION=p      # 4 tasks, Slurm picks the nodes
 #   make slurm-gather [JOB=<array job id>]         # default: the newest
 #   make slurm-resubmit JOB=<array job id> [NODES=<new node per failed task>]
@@ -12,20 +12,20 @@ NODES ?=
 PARTITION ?=
 JOB ?=
 # 1: each task has its node to itself (sbatch --exclusive).  0: shared
-# nodes, e.g. several tasks on one test node: give SLURM_CPUS=<the node's
+# nodes, e.g. several tasks on one test node: give TASK_CPUS=<the node's
 # CPUs> so they run one after another instead of side by side.
-SLURM_EXCLUSIVE ?= 1
-SLURM_CPUS ?=
-SLURM_TIME ?=
-# More sbatch options, e.g. SBATCH_ARGS='--account=perf --qos=short'
-SBATCH_ARGS ?=
+EXCLUSIVE ?= 1
+TASK_CPUS ?=
+TIME_LIMIT ?=
+# More sbatch options, e.g. SUBMIT_ARGS='--account=perf --qos=short'
+SUBMIT_ARGS ?=
 
 SLURM_SUBMIT_OPTS = --config $(CONFIG) --out '$(OUT)' \
 	$(if $(PARTITION),--partition '$(PARTITION)') \
-	$(if $(filter 0 no false,$(SLURM_EXCLUSIVE)),--no-exclusive,--exclusive) \
-	$(if $(SLURM_CPUS),--cpus $(SLURM_CPUS)) \
-	$(if $(SLURM_TIME),--time '$(SLURM_TIME)') \
-	$(foreach a,$(SBATCH_ARGS),--sbatch-arg='$(a)') \
+	$(if $(filter 0 no false,$(EXCLUSIVE)),--no-exclusive,--exclusive) \
+	$(if $(TASK_CPUS),--cpus $(TASK_CPUS)) \
+	$(if $(TIME_LIMIT),--time '$(TIME_LIMIT)') \
+	$(foreach a,$(SUBMIT_ARGS),--sbatch-arg='$(a)') \
 	$(if $(ARGS),--args '$(ARGS)')
 
 .PHONY: slurm slurm-gather slurm-resubmit

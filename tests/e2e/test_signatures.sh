@@ -126,18 +126,22 @@ if run_b and run_c:
     for key in common:
         x, y = ra[key], rb[key]
         n = int(x["n_elems"]) * int(x["iters"])
-        for c in S.EXACT_COLUMNS:
+        kernel = "%s/%s" % (key[0], key[1])
+        allocating = S.ALLOCS[kernel](int(x["n_elems"])) > 0
+        exact = ("allocs",) if allocating else S.EXACT_COLUMNS
+        for c in exact:
             if x[c] != y[c]:
                 exact_bad.append("%s %s: %s vs %s" % ("/".join(key), c, x[c], y[c]))
-        for c in S.MISS_COLUMNS:
+        near = S.MISS_COLUMNS + (tuple(c for c in S.EXACT_COLUMNS if c not in exact))
+        for c in near:
             d = abs(int(x[c] or 0) - int(y[c] or 0))
             worst[c] = max(worst.get(c, (0, 0)), (d / n, d))
             if d > max(S.DETERMINISM_MISS_FLOOR, S.DETERMINISM_MISS_TOL * n):
                 miss_bad.append("%s %s: %s vs %s" % ("/".join(key), c, x[c], y[c]))
-    print("%s - determinism: %s identical in %d samples of two runs%s" % (
+    print("%s - determinism: %s identical in %d samples of two runs (instructions/branches: non-allocating kernels)%s" % (
         "not ok" if exact_bad else "ok", "/".join(S.EXACT_COLUMNS), len(common),
         "" if not exact_bad else ": " + "; ".join(exact_bad[:5])))
-    print("%s - determinism: %s within max(%d events, %s/elem) in %d samples (largest: %s)%s" % (
+    print("%s - determinism: %s (+ allocating kernels' instructions/branches) within max(%d events, %s/elem) in %d samples (largest: %s)%s" % (
         "not ok" if miss_bad else "ok", "/".join(S.MISS_COLUMNS), S.DETERMINISM_MISS_FLOOR,
         S.DETERMINISM_MISS_TOL,
         len(common), ", ".join("%s %d (%.2g/elem)" % (c, v[1], v[0]) for c, v in sorted(worst.items())),

@@ -6,7 +6,7 @@ import os
 import tempfile
 import unittest
 
-import helpers  # noqa: F401  (puts scripts/ on sys.path)
+from helpers import run_script  # also puts scripts/ on sys.path
 
 import bench
 
@@ -136,6 +136,37 @@ class Summary(unittest.TestCase):
         self.assertEqual(list(only_sum), [("sum/index", 16384)])
 
 
+class RawRows(unittest.TestCase):
+    @staticmethod
+    def row(ns_per_elem, cs, thread="0", ns="1000", kernel="sum", variant="index",
+            size="16384"):
+        return {"ns_per_elem": str(ns_per_elem), "context_switches": cs, "thread": thread,
+                "ns": ns, "kernel": kernel, "variant": variant, "size_bytes": size}
+
+    def test_preempted_split(self):
+        raw = [self.row(1.0, "0"), self.row(1.0, "0"), self.row(1.0, "0"),
+               self.row(9.0, "2")]
+        p = bench.preempted_split(raw)
+        self.assertEqual((p["preempted"], p["counted"]), (1, 4))
+        self.assertEqual(p["cv_clean"], 0.0)
+        self.assertEqual(p["median_clean"], 1.0)
+        self.assertIn("1/4 samples context-switched", p["text"])
+
+    def test_preempted_split_without_counter(self):
+        p = bench.preempted_split([self.row(1.0, ""), self.row(2.0, "")])
+        self.assertEqual(p["counted"], 0)
+        self.assertEqual(p["text"], "context switches not counted")
+        self.assertTrue(math.isnan(p["cv_clean"]))
+
+    def test_sampled_seconds_counts_thread_0(self):
+        raw = [self.row(1, "0", ns="500000000"), self.row(1, "0", ns="250000000"),
+               self.row(1, "0", thread="1", ns="900000000"),
+               self.row(1, "0", thread="all", ns="900000000"),
+               self.row(1, "0", variant="unroll4", size="4096", ns="1000000000")]
+        sec = bench.sampled_seconds(raw)
+        self.assertEqual(sec, {("sum/index", 16384): 0.75, ("sum/unroll4", 4096): 1.0})
+
+
 class Table(unittest.TestCase):
     def test_columns_align(self):
         rows = [{"id": "P1", "check": "overhead", "goal": "<= 1.2x", "measured": "0.9x",
@@ -148,6 +179,20 @@ class Table(unittest.TestCase):
         col = lines[0].index("result")
         self.assertEqual(lines[2][col:], "PASS")
         self.assertEqual(lines[3][col:], "FAIL")
+
+
+class CommandLine(unittest.TestCase):
+    def test_help(self):
+        p = run_script("bench.py", "--help")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("--quick", p.stdout)
+
+    def test_missing_binary_is_a_usage_error(self):
+        with tempfile.TemporaryDirectory() as out:
+            p = run_script("bench.py", "--bin", os.path.join(out, "nope"), "--out", out)
+            self.assertEqual(p.returncode, 2)
+            self.assertIn("not built", p.stderr)
+            self.assertEqual(os.listdir(out), [])  # nothing measured, nothing written
 
 
 if __name__ == "__main__":
