@@ -165,7 +165,9 @@ $(TEST_BUILD)/test_%: $(TEST_LIB_OBJ) $(TEST_BUILD)/obj/tests/test_%.o
 
 .PHONY: test test-build
 test-build: deps-test $(TEST_BINS)
-test: test-build
+# The asan cmocka programs are built first; tests/run.sh runs every
+# build/*/test_* it finds (tests/checks.mk has the sanitizer builds).
+test: test-build check-asan-build
 	@tests/run.sh
 
 # --- scripts -----------------------------------------------------------------

@@ -45,7 +45,7 @@ extern const struct pmb_counter_info pmb_counter_info[PMB_CTR_COUNT];
  * unavailable, with a reason, where there is no PMU). */
 #define PMB_CTR_DEFAULT_MASK PMB_CTR_ALL_MASK
 
-#define PMB_COUNTER_REASON_MAX 200
+#define PMB_COUNTER_REASON_MAX 320
 #define PMB_COUNTER_PASSES_MAX PMB_CTR_COUNT
 
 /* Filled by backend init: what can be counted here, in which pass, and why

@@ -374,12 +374,14 @@ class Bench:
                         for (k, s), r in sorted(rows.items(), key=lambda kv: kv[0][1])}
             worst = max((v["ns_per_elem"] for v in per_size.values()), default=math.nan)
             at = [k for k, v in per_size.items() if v["ns_per_elem"] == worst]
+            best = min(per_size, key=lambda k: per_size[k]["ns_per_elem"], default=None)
             calls = [v["ns_per_call"] for v in per_size.values()]
             self.add("P1b", "empty kernel ns/elem after subtraction, sizes %s" % P1_SIZES,
                      "~0: <= %g at every size" % P1_EMPTY_MAX_NS,
-                     "max %.2g ns/elem at %s (%s; per pass %s..%s, not subtracted)" % (
+                     "max %.2g ns/elem at %s, min %.2g at %s (per pass %s..%s: the call, "
+                     "not subtracted)" % (
                          worst, at[0] if at else "?",
-                         ", ".join("%s %.2g" % (k, v["ns_per_elem"]) for k, v in per_size.items()),
+                         per_size[best]["ns_per_elem"] if best else math.nan, best or "?",
                          fmt_ns(min(calls, default=math.nan)), fmt_ns(max(calls, default=math.nan))),
                      judge(worst, P1_EMPTY_MAX_NS, absolute=True), per_size=per_size)
             # 1-iteration samples: the subtraction itself is visible.

@@ -454,7 +454,7 @@ static void test_determinism_processes(void **state)
 	assert_int_equal(run_self("counts", NULL, dir, out3, sizeof out3), 7);
 	char *counts3 = counts_of(out3);
 	assert_string_equal(out3 + 4, dir);
-	int nlog = 0, nprofile = 0, nother = 0;
+	int nlog = 0, nprofile = 0, ntopology = 0, nother = 0;
 	DIR *d = opendir(dir);
 	assert_non_null(d);
 	struct dirent *e;
@@ -467,6 +467,8 @@ static void test_determinism_processes(void **state)
 			nlog++;
 		else if (strncmp(e->d_name, "callgrind.out.", 14) == 0 && !strchr(e->d_name + 14, '.'))
 			nprofile++;
+		else if (strcmp(e->d_name, "topology.xml") == 0)
+			ntopology++; /* the parent's machine, handed to the child */
 		else
 			nother++;
 		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
@@ -476,6 +478,7 @@ static void test_determinism_processes(void **state)
 	rmdir(dir);
 	assert_int_equal(nlog, 1);
 	assert_int_equal(nprofile, 1);
+	assert_int_equal(ntopology, 1);
 	assert_int_equal(nother, 0);
 	/* A different environment moves the stack, which may shift a miss or
 	 * two, but not the instruction count ("1=" is instructions). */
