@@ -226,22 +226,40 @@ static void *worker_main(void *arg)
 	qsort(empty, OVERHEAD_SAMPLES, sizeof empty[0], compare_double);
 	pr->overhead_ns[w->index] = empty[OVERHEAD_SAMPLES / 2];
 
-	/* Warm-up: caches, TLB, branch predictors and frequency settle; its
-	 * passes also tell how many passes make one sample long enough. */
-	uint64_t warm_start = pmb_clock_ns(), passes = 0, warm_ns;
+	/* Warm-up: caches, TLB, branch predictors and frequency settle.  It
+	 * runs at least warmup_ms, then until two consecutive windows of a
+	 * quarter of that agree on the time per pass within 5 % (the timing
+	 * has settled), or 4 x warmup_ms at most.  The last window's time per
+	 * pass sets how many passes make one sample long enough. */
 	uint64_t warm_budget = (uint64_t)(r->opt->warmup_ms * 1e6);
-	do {
+	uint64_t window = warm_budget / 4;
+	uint64_t warm_start = pmb_clock_ns(), win_start = warm_start, win_passes = 0, warm_ns;
+	double pass_ns = 0, prev_window_pass_ns = 0;
+	for (;;) {
 		k->run(&ctx);
-		passes++;
-		warm_ns = pmb_clock_ns() - warm_start;
-	} while (warm_ns < warm_budget && !*r->interrupted);
+		win_passes++;
+		uint64_t now = pmb_clock_ns();
+		warm_ns = now - warm_start;
+		if (now - win_start < window && warm_ns < warm_budget)
+			continue;
+		prev_window_pass_ns = pass_ns;
+		pass_ns = (double)(now - win_start) / (double)win_passes;
+		win_start = now;
+		win_passes = 0;
+		if (*r->interrupted || warm_ns >= 4 * warm_budget)
+			break;
+		if (warm_ns >= warm_budget && prev_window_pass_ns > 0 &&
+		    fabs(pass_ns - prev_window_pass_ns) <= 0.05 * prev_window_pass_ns)
+			break;
+		if (warm_budget == 0)
+			break; /* warm-up off: one pass, for the calibration */
+	}
 	if (k->check(&ctx) != 0) {
 		snprintf(msg, sizeof msg, "%s/%s gave a wrong result in warm-up (size %llu): the "
 			 "kernel is broken; run tests (make test)",
 			 k->family, k->variant, (unsigned long long)p->size_bytes);
 		record_failure(pr, msg);
 	}
-	double pass_ns = (double)warm_ns / (double)passes;
 	double want = r->opt->min_sample_ms * 1e6 / (pass_ns > 1 ? pass_ns : 1);
 	pr->wanted_iters[w->index] = want < 1 ? 1 : (uint64_t)ceil(want);
 	pthread_barrier_wait(&pr->barrier);
