@@ -111,18 +111,6 @@ static void all_unavailable(struct pmb_counter_plan *plan, const char *why)
 			set_reason(plan, i, "%s", why);
 }
 
-static int read_paranoid(void)
-{
-	int level = -1000;
-	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
-	if (f) {
-		if (fscanf(f, "%d", &level) != 1)
-			level = -1000;
-		fclose(f);
-	}
-	return level;
-}
-
 static int load_library(char *why, size_t size)
 {
 	static const char *const names[] = { "libpapi.so.7.0", "libpapi.so.7", "libpapi.so" };
@@ -176,7 +164,7 @@ static void read_diagnostics(void)
 	diag.perf_disabled = 1;
 	diag.num_hw = -1;
 	sfmt(diag.perf_why, sizeof diag.perf_why, "component not in this PAPI build");
-	diag.paranoid = read_paranoid();
+	diag.paranoid = pmb_perf_sw_read_paranoid();
 
 	int cidx = papi.get_component_index("perf_event");
 	if (cidx < 0)

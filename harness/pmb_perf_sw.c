@@ -99,7 +99,8 @@ static int open_event(int k, int group_fd)
 			    group_fd, PERF_FLAG_FD_CLOEXEC);
 }
 
-static int read_paranoid(void)
+/* kernel.perf_event_paranoid, or -1000 when it cannot be read. */
+int pmb_perf_sw_read_paranoid(void)
 {
 	int level = -1000;
 	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
@@ -118,7 +119,7 @@ static void explain(char *dst, size_t size, int k, int err, const char *stage)
 	const char *what = strerror(err);
 
 	if (err == EACCES || err == EPERM) {
-		int level = read_paranoid();
+		int level = pmb_perf_sw_read_paranoid();
 		if (level > 1)
 			snprintf(dst, size, "%s: %s; kernel.perf_event_paranoid is %d, own-thread software events need <=1 (or CAP_PERFMON): sysctl -w kernel.perf_event_paranoid=1",
 				 name, what, level);

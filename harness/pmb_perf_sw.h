@@ -62,4 +62,7 @@ int pmb_perf_sw_start(struct pmb_perf_sw *group);
 int pmb_perf_sw_stop_and_read(struct pmb_perf_sw *group, struct pmb_counter_values *values);
 void pmb_perf_sw_close(struct pmb_perf_sw *group);
 
+/* kernel.perf_event_paranoid, or -1000 when it cannot be read. */
+int pmb_perf_sw_read_paranoid(void);
+
 #endif

@@ -53,6 +53,23 @@ struct pmb_kernel {
  * ending with an entry whose family is NULL.  Defined by the table file. */
 extern const struct pmb_kernel *const pmb_kernel_families[];
 
+/* The input most families share: n seeded int64 in one 64-byte-aligned
+ * block (so "1 miss per 8 elements" holds exactly), with their wrapping
+ * sum as the expected result.  Families whose run() sums the array use
+ * these as setup/check/teardown (kernels/pmb_kernel_int64.c). */
+struct pmb_int64_array {
+	int64_t *data;
+	/* A length stored apart from ctx->n, as a slice carries its own: a
+	 * bounds check against it cannot be proven redundant from the loop
+	 * bound. */
+	size_t len;
+	uint64_t expected;
+};
+
+int pmb_int64_array_setup(struct pmb_kernel_ctx *ctx);
+int pmb_int64_array_check(const struct pmb_kernel_ctx *ctx);
+void pmb_int64_array_teardown(struct pmb_kernel_ctx *ctx);
+
 /* Deterministic, cheap PRNG (splitmix64) so data depends only on the seed. */
 static inline uint64_t pmb_kernel_rand(uint64_t *state)
 {

@@ -13,49 +13,6 @@
 
 #define STACK_HEAP_CHUNK 16
 
-struct stack_heap_state {
-	int64_t *data;
-	uint64_t expected;
-};
-
-static int stack_heap_setup(struct pmb_kernel_ctx *ctx)
-{
-	struct stack_heap_state *st = malloc(sizeof(*st));
-	if (!st)
-		return -1;
-	void *mem = NULL;
-	if (posix_memalign(&mem, 64, ctx->n * sizeof(int64_t)) != 0) {
-		free(st);
-		return -1;
-	}
-	st->data = mem;
-	uint64_t rng = ctx->seed;
-	uint64_t expected = 0;
-	for (size_t i = 0; i < ctx->n; ++i) {
-		st->data[i] = (int64_t)pmb_kernel_rand(&rng);
-		expected += (uint64_t)st->data[i];
-	}
-	st->expected = expected;
-	ctx->state = st;
-	return 0;
-}
-
-static void stack_heap_teardown(struct pmb_kernel_ctx *ctx)
-{
-	struct stack_heap_state *st = ctx->state;
-	if (st) {
-		free(st->data);
-		free(st);
-	}
-	ctx->state = NULL;
-}
-
-static int stack_heap_check(const struct pmb_kernel_ctx *ctx)
-{
-	const struct stack_heap_state *st = ctx->state;
-	return ctx->result == st->expected ? 0 : -1;
-}
-
 /* Shared by both variants so they differ only in where buf comes from.
  * Passing buf through the barrier after the copy makes the copy observable:
  * otherwise the compiler may sum straight from the source and delete the
@@ -72,7 +29,7 @@ static inline uint64_t stack_heap_copy_and_sum(int64_t *buf, const int64_t *src,
 
 static void stack_heap_stack_run(struct pmb_kernel_ctx *ctx)
 {
-	const struct stack_heap_state *st = ctx->state;
+	const struct pmb_int64_array *st = ctx->state;
 	const int64_t *data = st->data;
 	size_t n = ctx->n;
 	pmb_do_not_optimize(data);
@@ -88,7 +45,7 @@ static void stack_heap_stack_run(struct pmb_kernel_ctx *ctx)
 
 static void stack_heap_heap_run(struct pmb_kernel_ctx *ctx)
 {
-	const struct stack_heap_state *st = ctx->state;
+	const struct pmb_int64_array *st = ctx->state;
 	const int64_t *data = st->data;
 	size_t n = ctx->n;
 	pmb_do_not_optimize(data);
@@ -114,16 +71,16 @@ const struct pmb_kernel pmb_family_stack_heap[] = {
 		.description = "copy each 16-int64 chunk into a stack array, sum it",
 		.bytes_per_elem = sizeof(int64_t),
 		.signature = "0 allocs; ~1/8 L1D miss/elem beyond L1 (source), buffer stays in L1; ~0 mispredicts/elem",
-		.setup = stack_heap_setup, .run = stack_heap_stack_run,
-		.check = stack_heap_check, .teardown = stack_heap_teardown,
+		.setup = pmb_int64_array_setup, .run = stack_heap_stack_run,
+		.check = pmb_int64_array_check, .teardown = pmb_int64_array_teardown,
 	},
 	{
 		.family = "stack_heap", .variant = "heap",
 		.description = "malloc a 16-int64 buffer per chunk, copy the chunk in, sum it, free it",
 		.bytes_per_elem = sizeof(int64_t),
 		.signature = "1/16 malloc + 1/16 free per elem (ceil(n/16)/run); misses as stack; extra instructions from the allocator",
-		.setup = stack_heap_setup, .run = stack_heap_heap_run,
-		.check = stack_heap_check, .teardown = stack_heap_teardown,
+		.setup = pmb_int64_array_setup, .run = stack_heap_heap_run,
+		.check = pmb_int64_array_check, .teardown = pmb_int64_array_teardown,
 	},
 	{0},
 };

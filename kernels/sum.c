@@ -8,59 +8,9 @@
 
 #include <stdlib.h>
 
-struct sum_state {
-	int64_t *data;
-	/* A length stored apart from ctx->n, as a slice carries its own: the
-	 * checked variant tests indices against this one, so the compiler
-	 * cannot prove the check redundant from the loop bound. */
-	size_t len;
-	uint64_t expected;
-};
-
-static int sum_setup(struct pmb_kernel_ctx *ctx)
-{
-	struct sum_state *st = malloc(sizeof(*st));
-	if (!st)
-		return -1;
-	void *mem = NULL;
-	/* Line-aligned so "1 miss per 8 elements" holds exactly. */
-	if (posix_memalign(&mem, 64, ctx->n * sizeof(int64_t)) != 0) {
-		free(st);
-		return -1;
-	}
-	st->data = mem;
-	st->len = ctx->n;
-	uint64_t rng = ctx->seed;
-	uint64_t expected = 0;
-	for (size_t i = 0; i < ctx->n; ++i) {
-		/* Full 64-bit values: a wrong element or a skipped one shows. */
-		st->data[i] = (int64_t)pmb_kernel_rand(&rng);
-		expected += (uint64_t)st->data[i];
-	}
-	st->expected = expected;
-	ctx->state = st;
-	return 0;
-}
-
-static void sum_teardown(struct pmb_kernel_ctx *ctx)
-{
-	struct sum_state *st = ctx->state;
-	if (st) {
-		free(st->data);
-		free(st);
-	}
-	ctx->state = NULL;
-}
-
-static int sum_check(const struct pmb_kernel_ctx *ctx)
-{
-	const struct sum_state *st = ctx->state;
-	return ctx->result == st->expected ? 0 : -1;
-}
-
 static void sum_index_run(struct pmb_kernel_ctx *ctx)
 {
-	const struct sum_state *st = ctx->state;
+	const struct pmb_int64_array *st = ctx->state;
 	const int64_t *data = st->data;
 	size_t n = ctx->n;
 	/* The memory clobber forbids hoisting the loads out of the harness's
@@ -75,7 +25,7 @@ static void sum_index_run(struct pmb_kernel_ctx *ctx)
 
 static void sum_pointer_run(struct pmb_kernel_ctx *ctx)
 {
-	const struct sum_state *st = ctx->state;
+	const struct pmb_int64_array *st = ctx->state;
 	const int64_t *data = st->data;
 	pmb_do_not_optimize(data);
 	const int64_t *end = data + ctx->n;
@@ -95,7 +45,7 @@ static void __attribute__((noreturn, cold, noinline)) sum_index_out_of_bounds(vo
 
 static void sum_index_checked_run(struct pmb_kernel_ctx *ctx)
 {
-	const struct sum_state *st = ctx->state;
+	const struct pmb_int64_array *st = ctx->state;
 	const int64_t *data = st->data;
 	size_t len = st->len;
 	size_t n = ctx->n;
@@ -116,7 +66,7 @@ static void sum_index_checked_run(struct pmb_kernel_ctx *ctx)
 
 static void sum_unroll4_run(struct pmb_kernel_ctx *ctx)
 {
-	const struct sum_state *st = ctx->state;
+	const struct pmb_int64_array *st = ctx->state;
 	const int64_t *data = st->data;
 	size_t n = ctx->n;
 	pmb_do_not_optimize(data);
@@ -141,8 +91,9 @@ static void sum_unroll4_run(struct pmb_kernel_ctx *ctx)
 	{                                                                   \
 		.family = "sum", .variant = #name, .description = desc,     \
 		.bytes_per_elem = sizeof(int64_t), .signature = sig,        \
-		.setup = sum_setup, .run = sum_##name##_run,                \
-		.check = sum_check, .teardown = sum_teardown,               \
+		.setup = pmb_int64_array_setup, .run = sum_##name##_run,   \
+		.check = pmb_int64_array_check,                             \
+		.teardown = pmb_int64_array_teardown,                       \
 	}
 
 const struct pmb_kernel pmb_family_sum[] = {

@@ -54,8 +54,8 @@ LIKWID_REPEATS = 5
 # When P2 fails with the config's parameters, the same run again under
 # SCHED_FIFO (root only): no other task of this machine can preempt a sample,
 # so what is left is the hypervisor's and the memory system's noise.  Longer
-# samples (10, 20 ms) were tried on the 2-vCPU VM and were worse, not better:
-# README-bench.md "P2".
+# or shorter samples (0.2 to 20 ms) were tried on the 2-vCPU VM and were no
+# better: README-bench.md "Measured on this machine".
 P2_RT_PREFIX = ["chrt", "-f", "10"]
 
 SIZE_SUFFIX = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
@@ -327,11 +327,10 @@ class Bench:
         with open(os.path.join(self.dir, "runs", name + ".stderr"), "w") as f:
             f.write(p.stderr)
         lines = p.stdout.strip().splitlines()
-        run_dir = lines[-1] if lines else ""
-        if not run_dir or not os.path.isdir(os.path.join(ROOT, run_dir) if not os.path.isabs(run_dir) else run_dir):
+        run_dir = os.path.join(ROOT, lines[-1]) if lines else ""
+        if not run_dir or not os.path.isdir(run_dir):
             raise RuntimeError("%s exited %d: %s" % (" ".join(cmd), p.returncode,
                                                      p.stderr.strip()[-500:]))
-        run_dir = os.path.join(ROOT, run_dir) if not os.path.isabs(run_dir) else run_dir
         with open(os.path.join(run_dir, "meta.json")) as f:
             meta = json.load(f)
         summary = read_summary(os.path.join(run_dir, "summary.csv"))
@@ -446,7 +445,7 @@ class Bench:
                          min=fnum(r["min"]), max=fnum(r["max"]), load=ld.info())
         return failed
 
-    def p2_and_ref(self):
+    def p2_and_ref(self, p2=True, ref=True):
         try:
             run_dir, meta, summary, ld = self.sum_run("p2-sum", [])
         except RuntimeError as e:
@@ -459,7 +458,7 @@ class Bench:
             s.get("min_samples", 0), s.get("max_samples", 0),
             100 * s.get("target_ci_rel", math.nan), s.get("point_seconds", math.nan))
         self.details["p2_params"] = params
-        failed = self.p2_rows("P2", summary, params, run_dir, ld)
+        failed = p2 and self.p2_rows("P2", summary, params, run_dir, ld)
         if failed and not self.args.no_p2_rt:
             if os.geteuid() != 0 or not shutil.which(P2_RT_PREFIX[0]):
                 self.say("P2 failed; not retried under SCHED_FIFO (needs root and chrt)")
@@ -473,7 +472,8 @@ class Bench:
                                  run_dir2, ld2)
                 except RuntimeError as e:
                     self.say("SCHED_FIFO P2 run failed: %s" % e)
-        self.likwid_ref(run_dir, meta, summary)
+        if ref:
+            self.likwid_ref(run_dir, meta, summary)
 
     # --- likwid reference ----------------------------------------------------------
     def likwid_ref(self, run_dir, meta, summary):
@@ -625,6 +625,10 @@ def main(argv=None):
                     help="do not retry P2 under SCHED_FIFO (chrt) when it fails")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     args = ap.parse_args(argv)
+    # Paths as the caller meant them, then work from the repository root
+    # (make runs from there; pmubench's configs and `make run` need it).
+    args.bin, args.config, args.out = (os.path.abspath(x) for x in
+                                       (args.bin, args.config, args.out))
     os.chdir(ROOT)
     if not os.access(args.bin, os.X_OK):
         print("bench: error: %s is not built; run make build (or make bench)" % args.bin,
@@ -641,7 +645,7 @@ def main(argv=None):
     if "P1" in parts:
         b.p1()
     if "P2" in parts or "REF" in parts:
-        b.p2_and_ref()
+        b.p2_and_ref(p2="P2" in parts, ref="REF" in parts)
     if "P4" in parts:
         if args.quick:
             b.add("P4", "wall time of make run CONFIG=x86", "<= 300 s",
@@ -652,7 +656,9 @@ def main(argv=None):
     context["finished_utc"] = datetime.datetime.now(datetime.timezone.utc).isoformat()
     table, verdict = b.write(context)
     print(table)
-    print("\noverall: %s   (details: %s/bench.json)" % (verdict, os.path.relpath(b.dir, ROOT)))
+    shown = os.path.relpath(b.dir, ROOT)
+    print("\noverall: %s   (details: %s/bench.json)" % (
+        verdict, b.dir if shown.startswith("..") else shown))
     return 0 if verdict == "PASS" else 1
 
 

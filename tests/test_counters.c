@@ -75,18 +75,6 @@ static void probe_kernel_sw(void)
 		kernel_sw_ok ? "works" : strerror(kernel_sw_errno));
 }
 
-static int read_paranoid(void)
-{
-	int level = -1000;
-	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
-	if (f) {
-		if (fscanf(f, "%d", &level) != 1)
-			level = -1000;
-		fclose(f);
-	}
-	return level;
-}
-
 static int is_fallback(const char *event_name)
 {
 	return strncmp(event_name, "perf_event_open:", 16) == 0;
@@ -624,7 +612,7 @@ static void check_injected(const char *code, int err, const char *papi_library)
 		CHILD_CHECK(strstr(r, strerror(err)));
 		CHILD_CHECK(strncmp(plan.reason[PMB_CTR_TASK_CLOCK_NS], "perf_event_open:TASK-CLOCK: ", 28) == 0);
 		if (err == EACCES || err == EPERM) {
-			int level = read_paranoid();
+			int level = pmb_perf_sw_read_paranoid();
 			char is[64];
 			snprintf(is, sizeof is, "perf_event_paranoid is %d", level);
 			CHILD_CHECK(strstr(r, "kernel.perf_event_paranoid"));
