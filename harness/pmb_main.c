@@ -287,11 +287,11 @@ static void warn_about_machine(const struct pmb_system_info *sys,
 		if (opt->threads[i] > maxt)
 			maxt = opt->threads[i];
 	for (int t = 0; t < maxt && t < topo->ncores; t++) {
-		double busy = pmb_system_cpu_busy(topo->core_os_index[t], 100);
+		double busy = pmb_system_cpu_busy(pmb_plan_core_for(opt, topo, t), 100);
 		if (busy > 0.10)
 			pmb_warn("cpu %d was %.0f%% busy with other work before the run: results "
 				 "will be noisy",
-				 topo->core_os_index[t], busy * 100);
+				 pmb_plan_core_for(opt, topo, t), busy * 100);
 	}
 }
 
@@ -385,7 +385,8 @@ int main(int argc, char **argv)
 				.argv = argv,
 				.points_total = plan.npoints,
 				.points_resumed = resumed};
-	meta.counter_start_stop_ns = measure_counter_cost(backend, &cplan);
+	/* The cost is timed between two clock reads: take one read out. */
+	meta.counter_start_stop_ns = measure_counter_cost(backend, &cplan) - clock.ns_read_cost;
 	meta.sample_overhead_ns = NAN;
 	pmb_meta_utc_now(meta.started_utc, sizeof meta.started_utc, 0);
 	if (pmb_meta_write(&meta) != 0) {

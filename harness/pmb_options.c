@@ -68,6 +68,28 @@ static int apply_key(struct pmb_options *opt, const char *key, const char *value
 					   &opt->auto_sizes);
 	if (!strcmp(key, "max_size"))
 		return pmb_parse_size(value, &opt->max_size);
+	if (!strcmp(key, "cores")) {
+		char copy[1024];
+		if (set_string(copy, sizeof copy, value, "cores"))
+			return -1;
+		opt->ncores = 0;
+		char *save = NULL;
+		for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			uint64_t c;
+			if (pmb_parse_uint(tok, "core", 0, 4095, &c))
+				return -1;
+			if (opt->ncores == sizeof opt->cores / sizeof opt->cores[0])
+				return pmb_error("too many cores listed");
+			for (size_t i = 0; i < opt->ncores; i++)
+				if (opt->cores[i] == (int)c)
+					return pmb_error("core %llu listed twice; one thread per core",
+							 (unsigned long long)c);
+			opt->cores[opt->ncores++] = (int)c;
+		}
+		if (opt->ncores == 0)
+			return pmb_error("empty core list; give OS indices like 1 or 2,3");
+		return 0;
+	}
 	if (!strcmp(key, "threads"))
 		return pmb_parse_thread_list(value, opt->threads, PMB_MAX_THREAD_COUNTS,
 					     &opt->nthreads);
@@ -124,7 +146,7 @@ static int is_build_key(const char *key)
 }
 
 static const char known_keys[] =
-	"kernels, sizes, max_size, threads, events, backend, min_samples, max_samples, "
+	"kernels, sizes, max_size, threads, cores, events, backend, min_samples, max_samples, "
 	"target_ci, warmup_ms, min_sample_ms, point_seconds, seed, interleave, flagset "
 	"(build keys for make: cc, cflags, ldflags, flagsets, flags.NAME, cc.NAME, description)";
 
@@ -239,6 +261,7 @@ enum {
 	OPT_RESUME,
 	OPT_NAME,
 	OPT_RUN_DIR,
+	OPT_CORES,
 };
 
 static const struct option long_options[] = {
@@ -249,6 +272,7 @@ static const struct option long_options[] = {
 	{"filter", required_argument, NULL, 'f'},
 	{"sizes", required_argument, NULL, 's'},
 	{"threads", required_argument, NULL, 't'},
+	{"cores", required_argument, NULL, OPT_CORES},
 	{"events", required_argument, NULL, 'e'},
 	{"backend", required_argument, NULL, 'b'},
 	{"out", required_argument, NULL, 'o'},
@@ -289,6 +313,8 @@ void pmb_options_print_help(const char *argv0)
 	       "                          (e.g. 4K,64K,1M or 1K:64M; default: auto)\n"
 	       "      --max-size SIZE     cap of the automatic sweep (default: 128M)\n"
 	       "  -t, --threads LIST      thread counts, each thread on its own core (default: 1)\n"
+	       "      --cores LIST        OS indices of the cores for threads 0, 1, ... (default:\n"
+	       "                          the first cores this process may use)\n"
 	       "  -e, --events LIST       counters: default, all, none, or a comma list of\n"
 	       "                          %s\n"
 	       "  -b, --backend NAME      papi (hardware counters), timer (time only),\n"
@@ -366,6 +392,7 @@ int pmb_options_parse(struct pmb_options *opt, int argc, char **argv)
 		case 'f': rc = apply_key(opt, "kernels", optarg); break;
 		case 's': rc = apply_key(opt, "sizes", optarg); break;
 		case 't': rc = apply_key(opt, "threads", optarg); break;
+		case OPT_CORES: rc = apply_key(opt, "cores", optarg); break;
 		case 'e': rc = apply_key(opt, "events", optarg); break;
 		case 'b': rc = apply_key(opt, "backend", optarg); break;
 		case 'o': rc = apply_key(opt, "out", optarg); break;

@@ -24,6 +24,8 @@ struct pmb_options {
 	uint64_t max_size;       /* cap for the automatic sweep */
 	int threads[PMB_MAX_THREAD_COUNTS];
 	size_t nthreads;
+	int cores[256];          /* --cores: OS index of the PU for thread t */
+	size_t ncores;           /* 0: the first allowed cores, in order */
 	uint32_t counters;       /* mask of requested counters */
 	char backend[16];
 	char out_dir[512];       /* results root; the run directory goes below */

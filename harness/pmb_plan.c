@@ -133,6 +133,24 @@ int pmb_plan_build(struct pmb_plan *plan, const struct pmb_options *opt,
 		list_kernels(all, sizeof all);
 		return pmb_error("no kernel matches '%s'; available: %s (see --list)", bad, all);
 	}
+	char usable[512] = "";
+	for (int c = 0; c < topo->ncores; c++)
+		snprintf(usable + strlen(usable), sizeof usable - strlen(usable), "%s%d",
+			 c ? "," : "", topo->core_os_index[c]);
+	for (size_t i = 0; i < opt->ncores; i++) {
+		int ok = 0;
+		for (int c = 0; c < topo->ncores; c++)
+			ok |= topo->core_os_index[c] == opt->cores[i];
+		if (!ok)
+			return pmb_error("--cores: cpu %d is not a core this process may use; usable: "
+					 "%s (taskset/cgroup cpuset decide)",
+					 opt->cores[i], usable);
+	}
+	for (size_t t = 0; t < opt->nthreads; t++)
+		if (opt->ncores && opt->threads[t] > (int)opt->ncores)
+			return pmb_error("%d threads asked for, but --cores lists %zu; list one core "
+					 "per thread",
+					 opt->threads[t], opt->ncores);
 	for (size_t t = 0; t < opt->nthreads; t++)
 		if (opt->threads[t] > topo->ncores)
 			return pmb_error("%d threads asked for, but only %d core%s usable here "
@@ -220,6 +238,12 @@ int pmb_plan_build(struct pmb_plan *plan, const struct pmb_options *opt,
 		}
 	}
 	return 0;
+}
+
+int pmb_plan_core_for(const struct pmb_options *opt, const struct pmb_topology_info *topo,
+		      int thread)
+{
+	return opt->ncores ? opt->cores[thread] : topo->core_os_index[thread];
 }
 
 void pmb_plan_free(struct pmb_plan *plan)

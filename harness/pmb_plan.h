@@ -44,6 +44,11 @@ size_t pmb_plan_auto_sizes(const struct pmb_topology_info *topo, uint64_t max_si
 int pmb_plan_build(struct pmb_plan *plan, const struct pmb_options *opt,
 		   const struct pmb_topology_info *topo, uint64_t mem_available);
 
+/* OS index of the PU that thread t runs on: --cores, or the t-th usable
+ * core. */
+int pmb_plan_core_for(const struct pmb_options *opt, const struct pmb_topology_info *topo,
+		      int thread);
+
 void pmb_plan_free(struct pmb_plan *plan);
 
 #endif

@@ -162,9 +162,12 @@ static int enough_samples(struct point_run *pr, uint64_t sampling_start_ns)
 	}
 	if (pr->nsamples >= opt->max_samples)
 		return 1;
-	if (pr->nsamples < opt->min_samples)
-		return 0;
 	double elapsed = (double)(pmb_clock_ns() - sampling_start_ns) / 1e9;
+	/* min_samples yields to a hard cap of 4 x the budget (with at least
+	 * 3 samples): a 0.8 s pass of a shuffled 128 MiB list must not hold
+	 * the sweep for 10 passes.  The summary's `samples` tells. */
+	if (pr->nsamples < opt->min_samples)
+		return pr->nsamples >= 3 && elapsed >= 4 * opt->point_seconds;
 	if (elapsed >= opt->point_seconds)
 		return 1;
 	size_t width = (size_t)pr->p->threads + 1;
@@ -189,7 +192,7 @@ static void *worker_main(void *arg)
 	int leader = w->index == 0;
 	void *cstate = NULL;
 	int have_ctx = 0, have_counters = 0;
-	int core = r->topo->core_os_index[w->index];
+	int core = pmb_plan_core_for(r->opt, r->topo, w->index);
 	struct pmb_kernel_ctx ctx = {.n = p->n_elems, .seed = r->opt->seed, .thread = w->index};
 	char msg[1024];
 

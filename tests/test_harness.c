@@ -414,6 +414,26 @@ static void test_plan_build(void **state)
 	assert_non_null(strstr(pmb_error_message(), "2 cores"));
 
 	pmb_options_defaults(&o);
+	char *badcore[] = {"pmubench", "--cores", "5", NULL};
+	assert_int_equal(pmb_options_parse(&o, 3, badcore), 0);
+	assert_int_equal(pmb_plan_build(&plan, &o, &t, 16ull << 30), -1);
+	assert_non_null(strstr(pmb_error_message(), "cpu 5 is not a core this process may use; usable: 0,1"));
+	pmb_options_defaults(&o);
+	char *fewcores[] = {"pmubench", "--cores", "1", "--threads", "1,2", NULL};
+	assert_int_equal(pmb_options_parse(&o, 5, fewcores), 0);
+	assert_int_equal(pmb_plan_build(&plan, &o, &t, 16ull << 30), -1);
+	assert_non_null(strstr(pmb_error_message(), "--cores lists 1"));
+	pmb_options_defaults(&o);
+	char *okcore[] = {"pmubench", "--cores", "1", NULL};
+	assert_int_equal(pmb_options_parse(&o, 3, okcore), 0);
+	assert_int_equal(pmb_plan_core_for(&o, &t, 0), 1);
+	pmb_options_defaults(&o);
+	assert_int_equal(pmb_plan_core_for(&o, &t, 1), 1);
+	char *twice[] = {"pmubench", "--cores", "0,0", NULL};
+	assert_int_equal(pmb_options_parse(&o, 3, twice), -1);
+	assert_non_null(strstr(pmb_error_message(), "listed twice"));
+
+	pmb_options_defaults(&o);
 	char *nomatch[] = {"pmubench", "--filter", "sum,nope/*", NULL};
 	assert_int_equal(pmb_options_parse(&o, 3, nomatch), 0);
 	assert_int_equal(pmb_plan_build(&plan, &o, &t, 16ull << 30), -1);
