@@ -185,17 +185,20 @@ def print_table(rows, unit, colour, out=sys.stdout):
         print(c + text + (RESET if c else ""), file=out)
 
 
-def write_csv(rows, path):
+def write_csv(rows, path, columns=None):
+    """Rows as CSV (NaN -> empty cell) to path, or stdout for "-"."""
+    columns = columns or CSV_COLUMNS
+
     def cell(v):
         if isinstance(v, float):
             return "" if math.isnan(v) else "%.6g" % v
         return v
 
     def write(f):
-        w = csv.DictWriter(f, fieldnames=CSV_COLUMNS, lineterminator="\n")
+        w = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
         w.writeheader()
         for r in rows:
-            w.writerow({k: cell(v) for k, v in r.items()})
+            w.writerow({k: cell(r.get(k, "")) for k in columns})
 
     if path == "-":
         write(sys.stdout)

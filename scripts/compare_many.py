@@ -9,7 +9,6 @@ compare the nodes of a cluster; works on any run directories.
 """
 
 import argparse
-import csv
 import math
 import os
 import sys
@@ -20,7 +19,7 @@ import numpy as np  # noqa: E402
 
 from pmb_load import (METRICS, PmbError, bootstrap_median_ci, fmt_bytes,  # noqa: E402
                       load_run, metric_unit, scripts_main)
-from compare import (bench_name, fmt_num, fmt_p, groups, key_seed,  # noqa: E402
+from compare import (write_csv, bench_name, fmt_num, fmt_p, groups, key_seed,  # noqa: E402
                      mann_whitney_p, ratio_ci, select)
 
 CSV_COLUMNS = ["cpu_model", "runs", "hosts", "kernel", "variant", "size_bytes",
@@ -108,28 +107,6 @@ def compare_models(models, metric, baseline=None, seed=1):
                            ratio_ci_high=math.nan, p_value=math.nan)
             rows.append(row)
     return rows, base
-
-
-def write_csv(rows, path):
-    def cell(v):
-        if isinstance(v, float):
-            return "" if math.isnan(v) else "%.6g" % v
-        return v
-
-    def write(f):
-        w = csv.DictWriter(f, fieldnames=CSV_COLUMNS, lineterminator="\n")
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: cell(r.get(k, "")) for k in CSV_COLUMNS})
-
-    if path == "-":
-        write(sys.stdout)
-        return
-    try:
-        with open(path, "w", newline="") as f:
-            write(f)
-    except OSError as e:
-        raise PmbError("cannot write %s: %s" % (path, e.strerror or e))
 
 
 def format_table(rows, models, base, metric):
@@ -267,7 +244,7 @@ def run_comparison(run_dirs, metric="ns_per_elem", baseline=None, flagset=None,
         with open(table_path, "w") as f:
             f.write(text)
     if csv_path:
-        write_csv(rows, csv_path)
+        write_csv(rows, csv_path, CSV_COLUMNS)
     if plot_path:
         plot_models(rows, models, metric, plot_path)
     return rows, models, base
