@@ -45,6 +45,7 @@ struct pmb_sample_row {
 	uint64_t ns;          /* raw wall time of the sample */
 	uint64_t tsc_ticks;
 	double overhead_ns;   /* measured cost of an empty sample on this thread */
+	double overhead_ticks; /* the same in reference ticks */
 	struct pmb_counter_values counters;
 	uint64_t allocs;
 	int counter_pass;

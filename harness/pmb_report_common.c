@@ -51,8 +51,13 @@ double pmb_report_metric_value(const struct pmb_sample_row *row, int metric)
 		double net = (double)row->ns - row->overhead_ns;
 		return (net > 0 ? net : 0) / elems;
 	}
-	case PMB_METRIC_TSC:
-		return row->tsc_ticks ? (double)row->tsc_ticks / elems : NAN;
+	case PMB_METRIC_TSC: {
+		if (!row->tsc_ticks)
+			return NAN; /* no reference counter on this architecture */
+		/* Net of the empty sample, as ns_per_elem. */
+		double net = (double)row->tsc_ticks - row->overhead_ticks;
+		return (net > 0 ? net : 0) / elems;
+	}
 	case PMB_METRIC_ALLOCS:
 		return (double)row->allocs / elems;
 	default: {

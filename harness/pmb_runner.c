@@ -31,6 +31,7 @@ struct point_run {
 	size_t rows_cap;             /* in samples */
 	uint64_t nsamples;
 	double overhead_ns[256];
+	double overhead_ticks[256];
 	struct pmb_point_outcome *out;
 };
 
@@ -105,6 +106,7 @@ static void aggregate(const struct point_run *pr, struct pmb_sample_row *rows)
 	agg->allocs = 0;
 	agg->valid = 1;
 	agg->overhead_ns = 0;
+	agg->overhead_ticks = 0;
 	agg->counters.counted = PMB_CTR_ALL_MASK;
 	memset(agg->counters.value, 0, sizeof agg->counters.value);
 	for (int t = 0; t < T; t++) {
@@ -116,6 +118,8 @@ static void aggregate(const struct point_run *pr, struct pmb_sample_row *rows)
 			agg->tsc_ticks = rows[t].tsc_ticks;
 		if (rows[t].overhead_ns > agg->overhead_ns)
 			agg->overhead_ns = rows[t].overhead_ns;
+		if (rows[t].overhead_ticks > agg->overhead_ticks)
+			agg->overhead_ticks = rows[t].overhead_ticks;
 		agg->allocs += rows[t].allocs;
 		agg->valid &= rows[t].valid;
 		agg->counters.counted &= rows[t].counters.counted;
@@ -220,14 +224,17 @@ static void *worker_main(void *arg)
 
 	/* Cost of an empty sample (clocks + counter start/stop), to subtract
 	 * from every sample of this worker. */
-	double empty[OVERHEAD_SAMPLES];
+	double empty[OVERHEAD_SAMPLES], empty_ticks[OVERHEAD_SAMPLES];
 	struct pmb_sample_row scratch;
 	for (int i = 0; i < OVERHEAD_SAMPLES; i++) {
 		measure(pr, &ctx, cstate, 0, (uint64_t)i, w->index, &scratch);
 		empty[i] = (double)scratch.ns;
+		empty_ticks[i] = (double)scratch.tsc_ticks;
 	}
 	qsort(empty, OVERHEAD_SAMPLES, sizeof empty[0], compare_double);
+	qsort(empty_ticks, OVERHEAD_SAMPLES, sizeof empty_ticks[0], compare_double);
 	pr->overhead_ns[w->index] = empty[OVERHEAD_SAMPLES / 2];
+	pr->overhead_ticks[w->index] = empty_ticks[OVERHEAD_SAMPLES / 2];
 
 	/* Warm-up: caches, TLB, branch predictors and frequency settle.  It
 	 * runs at least warmup_ms, then until two consecutive windows of a
@@ -288,6 +295,7 @@ static void *worker_main(void *arg)
 		measure(pr, &ctx, cstate, pr->iters, rep, w->index, &rows[w->index]);
 		rows[w->index].core = core;
 		rows[w->index].overhead_ns = pr->overhead_ns[w->index];
+		rows[w->index].overhead_ticks = pr->overhead_ticks[w->index];
 		pthread_barrier_wait(&pr->barrier);
 		if (leader) {
 			aggregate(pr, rows);
