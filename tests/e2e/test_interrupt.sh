@@ -29,22 +29,8 @@ check() { # NAME REASON...: ok when no reason is given
 	if [ $# -eq 0 ]; then ok "$name"; else notok "$name" "$@"; fi
 }
 
-# CSV fields in awk (mawk has no FPAT): quoted fields may hold commas.
-CSV_AWK='function csv(s, f,   i, c, q, n) {
-	n = 1; q = 0; f[1] = ""
-	for (i = 1; i <= length(s); i++) {
-		c = substr(s, i, 1)
-		if (c == "\"") q = !q
-		else if (c == "," && !q) f[++n] = ""
-		else f[n] = f[n] c
-	}
-	return n
-}'
-# csv_ok FILE: every line complete and as wide as the header.
-csv_ok() {
-	[ -s "$1" ] && [ "$(tail -c 1 "$1" | od -An -c | tr -d ' ')" = '\n' ] &&
-		awk "$CSV_AWK"'NR == 1 { n = csv($0, h) } csv($0, f) != n { bad = 1 } END { exit bad }' "$1"
-}
+# CSV_AWK and csv_ok FILE (every line whole and as wide as the header).
+. tests/e2e/csv_lib.sh
 # point_keys FILE: kernel,variant,size_bytes,threads[,thread,metric] per row.
 point_keys() {
 	awk "$CSV_AWK"'NR == 1 { n = csv($0, h); for (i = 1; i <= n; i++) col[h[i]] = i; next }
