@@ -215,8 +215,7 @@ def plot_overlay(ga, gb, metric, label_a, label_b, caches, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FixedLocator, NullLocator
-    from plot import PALETTE, size_ticks
+    from plot import PALETTE, set_size_axis
 
     keys = sorted(set(ga) | set(gb))
     kernels = sorted({k[0] for k in keys})
@@ -244,12 +243,7 @@ def plot_overlay(ga, gb, metric, label_a, label_b, caches, path):
                         linewidth=1.5, label="%s \u2014 %s" % (label, tag))
         if xs_all:
             lo, hi = min(xs_all) / 1.5, max(xs_all) * 1.5
-            ax.set_xscale("log", base=2)
-            ax.set_xlim(lo, hi)
-            ticks = size_ticks(lo, hi)
-            ax.xaxis.set_major_locator(FixedLocator(ticks))
-            ax.xaxis.set_minor_locator(NullLocator())
-            ax.set_xticklabels([fmt_bytes(t) for t in ticks], fontsize=8)
+            set_size_axis(ax, lo, hi)
             for lvl, sz in sorted(caches.items(), key=lambda kv: kv[1]):
                 if lo <= sz <= hi:
                     ax.axvline(sz, color="#666", linestyle=":", linewidth=0.9)

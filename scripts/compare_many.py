@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 
-from pmb_load import (METRICS, PmbError, bootstrap_median_ci, fmt_bytes,  # noqa: E402
+from pmb_load import (METRICS, PmbError, bootstrap_median_ci,  # noqa: E402
                       load_run, metric_unit, scripts_main)
 from compare import (write_csv, bench_name, fmt_num, fmt_p, groups, key_seed,  # noqa: E402
                      mann_whitney_p, ratio_ci, select)
@@ -167,8 +167,7 @@ def plot_models(rows, models, metric, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FixedLocator, NullLocator
-    from plot import PALETTE, size_ticks
+    from plot import PALETTE, set_size_axis
 
     names = list(models)
     colour = {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
@@ -202,12 +201,7 @@ def plot_models(rows, models, metric, path):
                         label="%s \u2014 M%d" % (label, names.index(n) + 1))
         if xs:
             lo, hi = min(xs) / 1.5, max(xs) * 1.5
-            ax.set_xscale("log", base=2)
-            ax.set_xlim(lo, hi)
-            ticks = size_ticks(lo, hi)
-            ax.xaxis.set_major_locator(FixedLocator(ticks))
-            ax.xaxis.set_minor_locator(NullLocator())
-            ax.set_xticklabels([fmt_bytes(t) for t in ticks], fontsize=8)
+            set_size_axis(ax, lo, hi)
         ax.set_ylim(bottom=0)
         ax.set_title("%s \u2014 %s" % (kernel, metric), loc="left", fontweight="bold")
         ax.set_xlabel("working-set size")

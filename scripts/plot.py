@@ -41,6 +41,17 @@ def size_ticks(lo, hi):
     return [2.0 ** e for e in range(a, b + 1, step)]
 
 
+def set_size_axis(ax, lo, hi, fontsize=8, sep=" "):
+    """Working-set size on a log2 x axis over [lo, hi], power-of-two ticks
+    labelled in KiB/MiB: every size plot of the scripts uses this one."""
+    ax.set_xscale("log", base=2)
+    ax.set_xlim(lo, hi)
+    ticks = size_ticks(lo, hi)
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticklabels([fmt_bytes(t).replace(" ", sep) for t in ticks], fontsize=fontsize)
+
+
 def is_simulated(rows, metric):
     if metric in TIME_METRICS:
         return False
@@ -123,13 +134,7 @@ def figure(run, family, metric, ax=None, figsize=(8.4, 4.2)):
     if vis:
         lo_x = min(lo_x, min(sz for _, sz in vis))
         hi_x = max(hi_x, max(sz for _, sz in vis))
-    ax.set_xscale("log", base=2)
-    ax.set_xlim(lo_x / 1.5, hi_x * 1.5)
-    ticks = size_ticks(lo_x / 1.5, hi_x * 1.5)
-    ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.set_xticklabels([fmt_bytes(t).replace(" ", "\u2009") for t in ticks],
-                       fontsize=8.5)
+    set_size_axis(ax, lo_x / 1.5, hi_x * 1.5, fontsize=8.5, sep="\u2009")
     for lvl, sz in vis:
         ax.axvline(sz, color="#555555", linestyle=(0, (4, 3)), linewidth=0.9,
                    alpha=0.8, zorder=0)
