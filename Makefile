@@ -97,17 +97,18 @@ LIBS = $(PKG_LIBS) -ldl -lpthread -lm
 WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=posix_memalign,--wrap=aligned_alloc,--wrap=strdup
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-HARNESS_SRC := $(wildcard harness/*.c)
+HARNESS_DIRS := harness $(sort $(dir $(wildcard harness/*/*.c)))
+HARNESS_SRC := $(wildcard harness/*.c harness/*/*.c)
 KERNEL_SRC := $(wildcard kernels/*.c)
 LIB_SRC := $(filter-out harness/pmb_main.c,$(HARNESS_SRC)) $(KERNEL_SRC)
-HEADERS := $(wildcard harness/*.h kernels/*.h)
+HEADERS := $(wildcard harness/*.h harness/*/*.h kernels/*.h)
 
 BUILD := build/$(CONFIG)/$(FLAGSET)
 BIN := $(BUILD)/pmubench
 
 # compile_flags(flags[, flags recorded as the run's cflags])
 define compile_flags
--std=gnu11 $(1) $(WARN) -Iharness -Ikernels $(PKG_CFLAGS) \
+-std=gnu11 $(1) $(WARN) $(patsubst %,-I%,$(HARNESS_DIRS)) -Ikernels $(PKG_CFLAGS) \
   -DPMB_GIT_COMMIT='"$(GIT_COMMIT)"' -DPMB_CFLAGS='"$(strip $(or $(2),$(1)))"'
 endef
 
@@ -166,7 +167,7 @@ $(TEST_BUILD)/test_%: $(TEST_LIB_OBJ) $(TEST_BUILD)/obj/tests/test_%.o
 .PHONY: test test-build
 test-build: deps-test $(TEST_BINS)
 # The asan cmocka programs are built first; tests/run.sh runs every
-# build/*/test_* it finds (tests/checks.mk has the sanitizer builds).
+# build/*/test_* it finds (scripts/mk/checks.mk has the sanitizer builds).
 test: test-build check-asan-build
 	@tests/run.sh
 
@@ -183,10 +184,9 @@ compare: deps-test
 	@test -n "$(A)" || { echo "pmubench: error: give two runs: make compare A=results/<run> B=results/<run> (or A=<run> FLAGSETS=O0,O3-native)" >&2; exit 1; }
 	$(PYTHON) scripts/compare.py $(A) $(B) $(if $(FLAGSETS),--flagsets $(FLAGSETS)) $(COMPARE_ARGS)
 
-# Targets of one concern each, kept beside their scripts and tests:
-# profile/heap, validate, bench, slurm (scripts/*.mk); sanitizers,
-# memcheck and fuzzing (tests/*.mk).
-include $(wildcard scripts/*.mk tests/*.mk)
+# Targets of one concern each, all in scripts/mk/: profile/heap, validate,
+# bench, slurm, and checks (sanitizers, memcheck, fuzzing).
+include $(wildcard scripts/mk/*.mk)
 
 # --- install / clean ---------------------------------------------------------
 .PHONY: install clean help

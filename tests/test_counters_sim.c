@@ -35,7 +35,7 @@
 #include "pmb_counters.h"
 #include "pmb_error.h"
 
-/* In harness/pmb_counters_sim.c; no header of its own (yet). */
+/* In harness/counters/pmb_counters_sim.c; no header of its own (yet). */
 int pmb_sim_cache_geometry(uint64_t size, unsigned assoc, unsigned line, unsigned default_assoc,
 			   uint64_t max_size, char *out, size_t outsz);
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # AddressSanitizer + UndefinedBehaviorSanitizer: builds build/asan/ (make
-# check-asan-build, tests/checks.mk) and runs the asan pmubench over every
+# check-asan-build, scripts/mk/checks.mk) and runs the asan pmubench over every
 # kernel (PAPI and timer backends, 1 and 2 threads), through bad input, an
 # interruption and a resume.  Any sanitizer report fails the case.
 #

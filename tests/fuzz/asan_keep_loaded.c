@@ -1,4 +1,4 @@
-/* Linked only into sanitizer builds (tests/checks.mk, -Wl,--wrap=dlclose):
+/* Linked only into sanitizer builds (scripts/mk/checks.mk, -Wl,--wrap=dlclose):
  * dlclose does nothing, so PAPI stays loaded to the end.  PAPI keeps its own
  * allocations in its static data and PAPI_shutdown does not free them; once
  * the library is unloaded LeakSanitizer reports them as leaks in an unknown

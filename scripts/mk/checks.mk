@@ -1,4 +1,4 @@
-# tests/checks.mk — sanitizer, memcheck and fuzzing targets; the Makefile
+# scripts/mk/checks.mk — sanitizer, memcheck and fuzzing targets; the Makefile
 # includes this after its own variables (LIB_SRC, WRAP, LIBS, HEADERS,
 # compile_flags).  README-reliability.md explains each.
 #
@@ -25,7 +25,7 @@ ASAN_TEST_SRC := $(filter-out tests/test_counters_sim.c,$(wildcard tests/test_*.
 ASAN_TESTS := $(patsubst tests/%.c,$(ASAN_BUILD)/%,$(ASAN_TEST_SRC))
 ASAN_LIB_OBJ = $(patsubst %.c,$(ASAN_BUILD)/obj/%.o,$(LIB_SRC)) $(ASAN_BUILD)/obj/tests/fuzz/asan_keep_loaded.o
 
-$(ASAN_BUILD)/obj/%.o: %.c $(HEADERS) tests/checks.mk
+$(ASAN_BUILD)/obj/%.o: %.c $(HEADERS) scripts/mk/checks.mk
 	@mkdir -p $(dir $@)
 	$(CC) $(call compile_flags,$(ASAN_CFLAGS)) $(shell pkg-config --cflags cmocka) -c $< -o $@
 
@@ -56,7 +56,7 @@ FUZZ_FLAGS := -Wno-unknown-warning-option -O1 -g -fno-omit-frame-pointer -fsanit
 FUZZ_LIB_OBJ = $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRC)) $(FUZZ_BUILD)/obj/tests/fuzz/asan_keep_loaded.o
 REPLAY_LIB_OBJ = $(patsubst %.c,$(FUZZ_REPLAY_BUILD)/obj/%.o,$(LIB_SRC)) $(FUZZ_REPLAY_BUILD)/obj/tests/fuzz/asan_keep_loaded.o
 
-$(FUZZ_BUILD)/obj/%.o: %.c $(HEADERS) tests/checks.mk
+$(FUZZ_BUILD)/obj/%.o: %.c $(HEADERS) scripts/mk/checks.mk
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(call compile_flags,$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link) -c $< -o $@
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_LIB_OBJ) $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o
@@ -64,7 +64,7 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_LIB_OBJ) $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o
 
 # The replay build uses $(CC) (gcc by default) and a plain main: no
 # libFuzzer needed, so `make test` runs the corpus on any machine.
-$(FUZZ_REPLAY_BUILD)/obj/%.o: %.c $(HEADERS) tests/checks.mk
+$(FUZZ_REPLAY_BUILD)/obj/%.o: %.c $(HEADERS) scripts/mk/checks.mk
 	@mkdir -p $(dir $@)
 	$(CC) $(call compile_flags,$(filter-out -Wno-unknown-warning-option,$(FUZZ_FLAGS))) -c $< -o $@
 $(FUZZ_REPLAY_BUILD)/replay_%: $(REPLAY_LIB_OBJ) $(FUZZ_REPLAY_BUILD)/obj/tests/fuzz/fuzz_%.o \

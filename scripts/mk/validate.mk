@@ -1,4 +1,4 @@
-# validate.mk — `make validate`: check the counter signatures of
+# scripts/mk/validate.mk — `make validate`: check the counter signatures of
 # scripts/signatures.py on this machine's hardware counters.
 # Included by the Makefile after its own variables (BIN, CONFIG, FLAGSET,
 # OUT, PYTHON); README-sim.md "make validate".
