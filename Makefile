@@ -151,8 +151,7 @@ list: build
 # --- tests -------------------------------------------------------------------
 TEST_BUILD := build/test
 TEST_CFLAGS := -O2 -g -Werror
-TEST_BINS := $(TEST_BUILD)/test_kernels $(TEST_BUILD)/test_counters $(TEST_BUILD)/test_harness \
-	$(TEST_BUILD)/test_counters_sim $(TEST_BUILD)/pmubench
+TEST_BINS := $(patsubst tests/%.c,$(TEST_BUILD)/%,$(wildcard tests/test_*.c)) $(TEST_BUILD)/pmubench
 
 $(TEST_BUILD)/obj/%.o: %.c $(HEADERS) Makefile
 	@mkdir -p $(dir $@)

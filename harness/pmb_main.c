@@ -325,6 +325,7 @@ int main(int argc, char **argv)
 
 	const struct pmb_counter_backend *backend = pmb_counter_backend_find(opt.backend);
 	static struct pmb_counter_plan cplan;
+	cplan.max_per_pass = opt.max_events_per_pass;
 	pmb_counter_plan_reset(&cplan, opt.counters);
 	if (backend->init(&cplan) != 0)
 		return fail(1, pmb_error_message());

@@ -145,8 +145,10 @@ int pmb_counter_parse_list(const char *list, uint32_t *mask)
 
 void pmb_counter_plan_reset(struct pmb_counter_plan *plan, uint32_t requested)
 {
+	int max_per_pass = plan->max_per_pass;
 	memset(plan, 0, sizeof *plan);
 	plan->requested = requested & PMB_CTR_ALL_MASK;
+	plan->max_per_pass = max_per_pass > 0 ? max_per_pass : 0;
 	plan->npasses = 1;
 	for (int i = 0; i < PMB_CTR_COUNT; i++)
 		plan->pass_of[i] = -1;

@@ -54,6 +54,7 @@ extern const struct pmb_counter_info pmb_counter_info[PMB_CTR_COUNT];
  * every pass measures the same work. */
 struct pmb_counter_plan {
 	uint32_t requested;                        /* mask asked for */
+	int max_per_pass;                          /* events per pass at most, 0 = no cap (asked for) */
 	uint32_t available;                        /* mask that will be counted */
 	int npasses;                               /* >= 1 */
 	int pass_of[PMB_CTR_COUNT];                /* pass index, -1 if unavailable */
@@ -100,7 +101,8 @@ const struct pmb_counter_backend *pmb_counter_backend_find(const char *name);
  * listing the known ones. */
 int pmb_counter_parse_list(const char *list, uint32_t *mask);
 
-/* Sets plan->requested and clears the rest; the common start of init(). */
+/* Sets plan->requested, keeps plan->max_per_pass (also part of the
+ * request) and clears the rest; the common start of init(). */
 void pmb_counter_plan_reset(struct pmb_counter_plan *plan, uint32_t requested);
 
 #endif

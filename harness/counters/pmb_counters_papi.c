@@ -23,6 +23,7 @@
 #define _GNU_SOURCE
 #include "pmb_counters.h"
 #include "pmb_error.h"
+#include "pmb_pack.h"
 #include "pmb_perf_sw.h"
 
 #include <dlfcn.h>
@@ -183,12 +184,13 @@ static int is_hardware(int id)
 	return id < PMB_CTR_PAGE_FAULTS;
 }
 
-/* Builds a throwaway event set from the events already in a pass plus one
- * more, and checks it can really count: adds can succeed for events the
- * kernel then refuses at start (no PMU, perf_event_paranoid, a counter
- * taken by the NMI watchdog). */
-static int try_set(const struct pmb_counter_plan *plan, int pass, const char *extra,
-		   enum probe_stage *stage)
+/* Builds a throwaway event set from some events plus one more, and checks
+ * it can really count: adds can succeed for events the kernel then refuses
+ * at start (no PMU, perf_event_paranoid, a counter taken by the NMI
+ * watchdog).  Only PAPI event names may be given: software counters read
+ * through perf_event_open are not PAPI events and never enter a PAPI set. */
+static int try_set(const struct pmb_counter_plan *plan, const int *members, int nmembers,
+		   const char *extra, enum probe_stage *stage)
 {
 	long long buf[PMB_CTR_COUNT * 2];
 	int set = PAPI_NULL;
@@ -198,10 +200,8 @@ static int try_set(const struct pmb_counter_plan *plan, int pass, const char *ex
 	ret = papi.create_eventset(&set);
 	if (ret != PAPI_OK)
 		return ret;
-	for (int i = 0; pass >= 0 && i < PMB_CTR_COUNT; i++) {
-		if (plan->pass_of[i] != pass)
-			continue;
-		ret = papi.add_named_event(set, plan->event_name[i]);
+	for (int i = 0; i < nmembers; i++) {
+		ret = papi.add_named_event(set, plan->event_name[members[i]]);
 		if (ret != PAPI_OK)
 			goto out;
 	}
@@ -218,6 +218,17 @@ out:
 	papi.cleanup_eventset(set);
 	papi.destroy_eventset(&set);
 	return ret;
+}
+
+/* The packing predicate (pmb_pack.h) on real PAPI event sets.  Any failure
+ * here is a conflict with the events already in that pass (ECNFLCT/ECOUNT
+ * at add, or a group the kernel cannot schedule at start), since the event
+ * counts alone. */
+static int papi_fits(void *ctx, const int *members, int nmembers, int extra)
+{
+	const struct pmb_counter_plan *plan = ctx;
+	enum probe_stage stage;
+	return try_set(plan, members, nmembers, plan->event_name[extra], &stage) == PAPI_OK;
 }
 
 static int is_perm_error(const struct failure *f)
@@ -260,12 +271,12 @@ static void explain(struct pmb_counter_plan *plan, int id, const struct failure 
 }
 
 /* Tries the counter's candidate events in order; the first one that counts
- * alone goes into the first pass it fits in, else into a new pass. */
-static void plan_counter(struct pmb_counter_plan *plan, int id, int *npasses)
+ * alone is recorded in event_name (packing into passes comes after, for all
+ * counters together).  Returns 1 if one was found, else 0 with the reason. */
+static int choose_event(struct pmb_counter_plan *plan, int id)
 {
 	struct failure best = { .stage = STAGE_NONE, .code = PAPI_ENOEVNT, .event = "" };
 	const char *list = pmb_counter_info[id].papi_events;
-	int passes_full = 0;
 
 	while (*list) {
 		char name[64];
@@ -283,49 +294,55 @@ static void plan_counter(struct pmb_counter_plan *plan, int id, int *npasses)
 		 * query first; the add then gives the more precise error. */
 		enum probe_stage stage;
 		int q = papi.query_named_event(name);
-		int ret = try_set(plan, -1, name, &stage);
+		int ret = try_set(plan, NULL, 0, name, &stage);
 		if (q != PAPI_OK && ret == PAPI_OK) {
 			ret = q;
 			stage = STAGE_QUERY;
 		}
-		if (ret != PAPI_OK) {
-			/* Keep the failure that got furthest: "exists but the
-			 * kernel refused it" explains more than "no such
-			 * event" on the next candidate. */
-			if (best.stage == STAGE_NONE || stage > best.stage) {
-				best.stage = stage;
-				best.code = ret;
-				sfmt(best.event, sizeof best.event, "%s", name);
-			}
-			continue;
+		if (ret == PAPI_OK) {
+			sfmt(plan->event_name[id], sizeof plan->event_name[id], "%s", name);
+			return 1;
 		}
-
-		sfmt(plan->event_name[id], sizeof plan->event_name[id], "%s", name);
-		for (int p = 0; p < *npasses; p++) {
-			if (try_set(plan, p, name, &stage) == PAPI_OK) {
-				plan->pass_of[id] = p;
-				break;
-			}
-			/* Any failure here is a conflict with the events
-			 * already in that pass (ECNFLCT/ECOUNT at add, or a
-			 * group the kernel cannot schedule at start), since
-			 * the event counts alone. */
+		/* Keep the failure that got furthest: "exists but the kernel
+		 * refused it" explains more than "no such event" on the next
+		 * candidate. */
+		if (best.stage == STAGE_NONE || stage > best.stage) {
+			best.stage = stage;
+			best.code = ret;
+			sfmt(best.event, sizeof best.event, "%s", name);
 		}
-		if (plan->pass_of[id] < 0 && *npasses < PMB_COUNTER_PASSES_MAX)
-			plan->pass_of[id] = (*npasses)++;
-		if (plan->pass_of[id] >= 0) {
-			plan->available |= PMB_CTR_MASK(id);
-			plan->reason[id][0] = '\0';
-			return;
-		}
-		plan->event_name[id][0] = '\0';
-		passes_full = 1;
-		sfmt(best.event, sizeof best.event, "%s", name);
-		break;
 	}
 	if (!best.event[0]) /* empty candidate list */
 		sfmt(best.event, sizeof best.event, "%s", pmb_counter_info[id].column);
-	explain(plan, id, &best, passes_full);
+	explain(plan, id, &best, 0);
+	return 0;
+}
+
+/* Chooses an event for each counter still missing, then packs the chosen
+ * ones into passes, first fit in table order, at most plan->max_per_pass
+ * per pass (0 = as many as the PMU takes). */
+static void plan_papi_counters(struct pmb_counter_plan *plan)
+{
+	int ids[PMB_CTR_COUNT], n = 0;
+
+	for (int i = 0; i < PMB_CTR_COUNT; i++)
+		if ((plan->requested & ~plan->available & PMB_CTR_MASK(i)) && choose_event(plan, i))
+			ids[n++] = i;
+	int npasses = pmb_pack_passes(ids, n, plan->max_per_pass, PMB_COUNTER_PASSES_MAX,
+				      papi_fits, plan, plan->pass_of);
+	plan->npasses = npasses > 0 ? npasses : 1;
+	for (int k = 0; k < n; k++) {
+		int id = ids[k];
+		if (plan->pass_of[id] >= 0) {
+			plan->available |= PMB_CTR_MASK(id);
+			plan->reason[id][0] = '\0';
+			continue;
+		}
+		struct failure f = { .stage = STAGE_ADD, .code = PAPI_ECNFLCT, .event = "" };
+		sfmt(f.event, sizeof f.event, "%s", plan->event_name[id]);
+		plan->event_name[id][0] = '\0';
+		explain(plan, id, &f, 1);
+	}
 }
 
 /* Appends name to a ", "-separated list. */
@@ -486,11 +503,7 @@ static int papi_init(struct pmb_counter_plan *plan)
 	 * migrations never happen, so PAPI would report a zero that was not
 	 * counted.  PAPI is asked only for what the kernel route cannot give. */
 	add_fallback(plan);
-	int npasses = 0;
-	for (int i = 0; i < PMB_CTR_COUNT; i++)
-		if ((plan->requested & ~plan->available) & PMB_CTR_MASK(i))
-			plan_counter(plan, i, &npasses);
-	plan->npasses = npasses > 0 ? npasses : 1;
+	plan_papi_counters(plan);
 	add_fallback(plan);
 	write_note(plan, NULL);
 	return 0;

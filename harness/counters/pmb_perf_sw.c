@@ -61,8 +61,10 @@ uint32_t pmb_perf_sw_plan_mask(const struct pmb_counter_plan *plan)
 	return m;
 }
 
-/* Test-only hook (see the header): the errno to fail every open with. */
-static int injected_errno(void)
+/* Test-only hook (see the header): the errno to fail the open of event k
+ * with, 0 for none.  "CODE" fails every event, "CODE:NAME,NAME" only the
+ * named ones (NAME without the prefix, e.g. TASK-CLOCK). */
+static int injected_errno(int k)
 {
 	static const struct { const char *name; int code; } codes[] = {
 		{ "EACCES", EACCES }, { "EPERM", EPERM }, { "ENOSYS", ENOSYS },
@@ -71,8 +73,21 @@ static int injected_errno(void)
 	const char *v = getenv("PMB_PERF_SW_FAIL");
 	if (!v || !*v)
 		return 0;
+	size_t len = strcspn(v, ":");
+	if (v[len] == ':') {
+		const char *want = sw_events[k].name + strlen(PMB_PERF_SW_PREFIX);
+		const char *p = v + len + 1;
+		int named = 0;
+		while (*p && !named) {
+			size_t n = strcspn(p, ",");
+			named = n == strlen(want) && strncmp(p, want, n) == 0;
+			p += n + (p[n] == ',');
+		}
+		if (!named)
+			return 0;
+	}
 	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
-		if (strcmp(v, codes[i].name) == 0)
+		if (strlen(codes[i].name) == len && strncmp(v, codes[i].name, len) == 0)
 			return codes[i].code;
 	return EINVAL;
 }
@@ -80,7 +95,7 @@ static int injected_errno(void)
 static int open_event(int k, int group_fd)
 {
 	struct perf_event_attr attr;
-	int e = injected_errno();
+	int e = injected_errno(k);
 
 	if (e) {
 		errno = e;

@@ -23,7 +23,9 @@
  *
  * Test-only: PMB_PERF_SW_FAIL=EACCES|EPERM|ENOSYS|ENOENT|EINVAL makes every
  * open fail with that errno without calling the kernel, so the error
- * reasons can be tested without changing system settings. */
+ * reasons can be tested without changing system settings;
+ * PMB_PERF_SW_FAIL=EACCES:TASK-CLOCK,CPU-MIGRATIONS fails only those events
+ * (so PAPI is asked for them: tests of pass packing without a PMU). */
 #ifndef PMB_PERF_SW_H
 #define PMB_PERF_SW_H
 

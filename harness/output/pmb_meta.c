@@ -79,6 +79,7 @@ static void write_counters(struct pmb_json *j, const struct pmb_counter_plan *c)
 	}
 	pmb_json_close(j);
 	pmb_json_int(j, "counter_passes", c->npasses);
+	pmb_json_int(j, "max_events_per_pass", c->max_per_pass);
 	pmb_json_string(j, "counter_backend_version", c->backend_version);
 	pmb_json_string(j, "counter_note", c->note);
 }
@@ -107,8 +108,9 @@ static void write_options(struct pmb_json *j, const struct pmb_options *o,
 	pmb_json_bool(j, "interleave", o->interleave);
 	pmb_json_int(j, "seed", (long long)o->seed);
 	pmb_json_string(j, "overhead_method",
-			"empty-sample baseline: median of 11 zero-iteration samples per point and "
-			"thread, subtracted before dividing by elements");
+			"empty-sample baseline: median of 11 zero-iteration samples per point, "
+			"thread and counter pass, subtracted from the samples of that pass "
+			"before dividing by elements");
 	pmb_json_string(j, "ci_method", "percentile bootstrap, 2000 resamples, 95 %");
 	pmb_json_close(j);
 }

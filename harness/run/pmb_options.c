@@ -33,6 +33,7 @@ void pmb_options_defaults(struct pmb_options *opt)
 	opt->point_seconds = 1;
 	opt->seed = 42;
 	opt->interleave = 1;
+	opt->calibrate = 1;
 }
 
 static int set_string(char *dst, size_t len, const char *value, const char *what)
@@ -129,6 +130,14 @@ static int apply_key(struct pmb_options *opt, const char *key, const char *value
 		return pmb_parse_uint(value, "seed", 0, UINT64_MAX, &opt->seed);
 	if (!strcmp(key, "interleave"))
 		return set_bool(value, "interleave", &opt->interleave);
+	if (!strcmp(key, "max_events_per_pass")) {
+		if (pmb_parse_uint(value, "max_events_per_pass", 0, PMB_CTR_COUNT, &u))
+			return -1;
+		opt->max_events_per_pass = (int)u;
+		return 0;
+	}
+	if (!strcmp(key, "calibrate"))
+		return set_bool(value, "calibrate", &opt->calibrate);
 	if (!strcmp(key, "flagset"))
 		return set_string(opt->flagset, sizeof opt->flagset, value, "flagset");
 	if (!strcmp(key, "out"))
@@ -147,7 +156,8 @@ static int is_build_key(const char *key)
 
 static const char known_keys[] =
 	"kernels, sizes, max_size, threads, cores, events, backend, min_samples, max_samples, "
-	"target_ci, warmup_ms, min_sample_ms, point_seconds, seed, interleave, flagset "
+	"target_ci, warmup_ms, min_sample_ms, point_seconds, seed, interleave, flagset, "
+	"max_events_per_pass, calibrate "
 	"(build keys for make: cc, cflags, ldflags, flagsets, flags.NAME, cc.NAME, description)";
 
 struct config_state {
@@ -262,6 +272,8 @@ enum {
 	OPT_NAME,
 	OPT_RUN_DIR,
 	OPT_CORES,
+	OPT_MAX_PER_PASS,
+	OPT_NO_CALIBRATE,
 };
 
 static const struct option long_options[] = {
@@ -289,6 +301,8 @@ static const struct option long_options[] = {
 	{"name", required_argument, NULL, OPT_NAME},
 	{"resume", required_argument, NULL, OPT_RESUME},
 	{"run-dir", required_argument, NULL, OPT_RUN_DIR},
+	{"max-events-per-pass", required_argument, NULL, OPT_MAX_PER_PASS},
+	{"no-calibrate", no_argument, NULL, OPT_NO_CALIBRATE},
 	{"quiet", no_argument, NULL, 'q'},
 	{NULL, 0, NULL, 0},
 };
@@ -319,6 +333,9 @@ void pmb_options_print_help(const char *argv0)
 	       "                          %s\n"
 	       "  -b, --backend NAME      papi (hardware counters), timer (time only),\n"
 	       "                          sim (callgrind cache/branch simulation) (default: papi)\n"
+	       "      --max-events-per-pass N  PAPI events counted together at most; more\n"
+	       "                          rotate over passes (default: 0 = as many as fit)\n"
+	       "      --no-calibrate      skip checking hardware counters on known kernels\n"
 	       "\n"
 	       "How long:\n"
 	       "  -r, --reps N            maximum samples per point (default: 100)\n"
@@ -405,6 +422,8 @@ int pmb_options_parse(struct pmb_options *opt, int argc, char **argv)
 		case OPT_MAX_SIZE: rc = apply_key(opt, "max_size", optarg); break;
 		case OPT_SEED: rc = apply_key(opt, "seed", optarg); break;
 		case OPT_NO_INTERLEAVE: opt->interleave = 0; break;
+		case OPT_MAX_PER_PASS: rc = apply_key(opt, "max_events_per_pass", optarg); break;
+		case OPT_NO_CALIBRATE: opt->calibrate = 0; break;
 		case OPT_FLAGSET: rc = apply_key(opt, "flagset", optarg); break;
 		case OPT_NAME: rc = set_string(name, sizeof name, optarg, "--name"); break;
 		case OPT_RESUME:

@@ -27,6 +27,8 @@ struct pmb_options {
 	int cores[256];          /* --cores: OS index of the PU for thread t */
 	size_t ncores;           /* 0: the first allowed cores, in order */
 	uint32_t counters;       /* mask of requested counters */
+	int max_events_per_pass; /* PAPI events per pass at most, 0 = as many as fit */
+	int calibrate;           /* check hardware counters on known kernels first */
 	char backend[16];
 	char out_dir[512];       /* results root; the run directory goes below */
 	char resume_dir[512];    /* "" unless --resume */

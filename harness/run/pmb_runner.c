@@ -30,8 +30,10 @@ struct point_run {
 	struct pmb_sample_row *rows; /* [sample][T + 1]: workers, then aggregate */
 	size_t rows_cap;             /* in samples */
 	uint64_t nsamples;
-	double overhead_ns[256];
-	double overhead_ticks[256];
+	/* Per worker and pass: passes start and stop different event sets,
+	 * so an empty sample costs differently in each. */
+	double overhead_ns[256][PMB_COUNTER_PASSES_MAX];
+	double overhead_ticks[256][PMB_COUNTER_PASSES_MAX];
 	struct pmb_point_outcome *out;
 };
 
@@ -222,19 +224,24 @@ static void *worker_main(void *arg)
 	if (pr->failed)
 		goto out;
 
-	/* Cost of an empty sample (clocks + counter start/stop), to subtract
-	 * from every sample of this worker. */
-	double empty[OVERHEAD_SAMPLES], empty_ticks[OVERHEAD_SAMPLES];
-	struct pmb_sample_row scratch;
-	for (int i = 0; i < OVERHEAD_SAMPLES; i++) {
-		measure(pr, &ctx, cstate, 0, (uint64_t)i, w->index, &scratch);
-		empty[i] = (double)scratch.ns;
-		empty_ticks[i] = (double)scratch.tsc_ticks;
+	/* Cost of an empty sample (clocks + counter start/stop) in each pass,
+	 * to subtract from this worker's samples of that pass. */
+	int npasses = r->counters->npasses;
+	for (int pass = 0; pass < npasses; pass++) {
+		double empty[OVERHEAD_SAMPLES], empty_ticks[OVERHEAD_SAMPLES];
+		struct pmb_sample_row scratch;
+		for (int i = 0; i < OVERHEAD_SAMPLES; i++) {
+			/* rep % npasses == pass selects the pass. */
+			measure(pr, &ctx, cstate, 0, (uint64_t)(i * npasses + pass), w->index,
+				&scratch);
+			empty[i] = (double)scratch.ns;
+			empty_ticks[i] = (double)scratch.tsc_ticks;
+		}
+		qsort(empty, OVERHEAD_SAMPLES, sizeof empty[0], compare_double);
+		qsort(empty_ticks, OVERHEAD_SAMPLES, sizeof empty_ticks[0], compare_double);
+		pr->overhead_ns[w->index][pass] = empty[OVERHEAD_SAMPLES / 2];
+		pr->overhead_ticks[w->index][pass] = empty_ticks[OVERHEAD_SAMPLES / 2];
 	}
-	qsort(empty, OVERHEAD_SAMPLES, sizeof empty[0], compare_double);
-	qsort(empty_ticks, OVERHEAD_SAMPLES, sizeof empty_ticks[0], compare_double);
-	pr->overhead_ns[w->index] = empty[OVERHEAD_SAMPLES / 2];
-	pr->overhead_ticks[w->index] = empty_ticks[OVERHEAD_SAMPLES / 2];
 
 	/* Warm-up: caches, TLB, branch predictors and frequency settle.  It
 	 * runs at least warmup_ms, then until two consecutive windows of a
@@ -294,8 +301,9 @@ static void *worker_main(void *arg)
 		struct pmb_sample_row *rows = &pr->rows[rep * width];
 		measure(pr, &ctx, cstate, pr->iters, rep, w->index, &rows[w->index]);
 		rows[w->index].core = core;
-		rows[w->index].overhead_ns = pr->overhead_ns[w->index];
-		rows[w->index].overhead_ticks = pr->overhead_ticks[w->index];
+		int pass = rows[w->index].counter_pass;
+		rows[w->index].overhead_ns = pr->overhead_ns[w->index][pass];
+		rows[w->index].overhead_ticks = pr->overhead_ticks[w->index][pass];
 		pthread_barrier_wait(&pr->barrier);
 		if (leader) {
 			aggregate(pr, rows);
@@ -390,7 +398,7 @@ int pmb_runner_run_point(const struct pmb_runner *r, const struct pmb_point *p,
 
 	int rc = 0;
 	out->samples = pr.nsamples;
-	out->overhead_ns = pr.overhead_ns[0];
+	out->overhead_ns = pr.overhead_ns[0][0];
 	out->short_samples =
 		pr.nsamples && (double)pr.rows[0].ns < 1000.0 * r->clock_step_ns;
 	/* A point with at least one sample gets its summary even when it was

@@ -31,7 +31,7 @@ struct pmb_point_outcome {
 	int valid;
 	int interrupted;       /* stopped early by a signal */
 	int short_samples;     /* samples shorter than 1000x the clock step */
-	double overhead_ns;    /* thread 0's empty-sample cost */
+	double overhead_ns;    /* thread 0's empty-sample cost in pass 0 */
 };
 
 /* Returns 0, or -1 with pmb_error() (setup failure, pinning failure,
