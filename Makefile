@@ -46,6 +46,8 @@ HARNESS_CFLAGS ?= $(if $(filter custom,$(FLAGSETS)),$(CFLAGS),$(cflags))
 flagset_cc = $(or $(cc.$(1)),$(CC))
 flagset_cflags = $(if $(filter custom,$(1)),$(CFLAGS),$(or $(flags.$(1)),$(CFLAGS)))
 PYTHON := /usr/bin/python3
+# The analysis tools are modules of the package scripts/pmubench/.
+PMB_PY := PYTHONPATH=scripts $(PYTHON) -m
 OUT ?= results
 
 # --- dependencies (Debian) ---------------------------------------------------
@@ -176,12 +178,14 @@ RUN ?= $(LATEST)
 .PHONY: plot report compare
 plot: deps-test
 	@test -n "$(RUN)" || { echo "pmubench: error: no run in $(OUT)/; make run first, or give RUN=results/<dir>" >&2; exit 1; }
-	$(PYTHON) scripts/plot.py $(RUN)
-	$(PYTHON) scripts/report.py $(RUN)
+	$(PMB_PY) pmubench.plot $(RUN)
+	$(PMB_PY) pmubench.report $(RUN)
 report: plot
+# FLAGSETS counts only when given: otherwise it is the config's list.
+COMPARE_FLAGSETS = $(if $(filter command line environment,$(origin FLAGSETS)),$(FLAGSETS))
 compare: deps-test
 	@test -n "$(A)" || { echo "pmubench: error: give two runs: make compare A=results/<run> B=results/<run> (or A=<run> FLAGSETS=O0,O3-native)" >&2; exit 1; }
-	$(PYTHON) scripts/compare.py $(A) $(B) $(if $(FLAGSETS),--flagsets $(FLAGSETS)) $(COMPARE_ARGS)
+	$(PMB_PY) pmubench.compare $(A) $(B) $(if $(COMPARE_FLAGSETS),--flagsets $(COMPARE_FLAGSETS)) $(COMPARE_ARGS)
 
 # Targets of one concern each, all in scripts/mk/: profile/heap, validate,
 # bench, slurm, and checks (sanitizers, memcheck, fuzzing).

@@ -19,10 +19,10 @@ deps-profile:
 
 profile: build
 	$(call profile_need_point,profile,traversal/list_shuffled,64M)
-	@scripts/profile.sh --bin $(BIN) --config configs/$(CONFIG).ini --flagset $(FLAGSET) \
+	@scripts/profile/profile.sh --bin $(BIN) --config configs/$(CONFIG).ini --flagset $(FLAGSET) \
 	  --out $(OUT) --seconds $(PROFILE_SECONDS) $(KERNEL) $(SIZE)
 
 heap: build
 	$(call profile_need_point,heap,alloc/bad,4K)
-	@scripts/heap.sh --bin $(BIN) --config configs/$(CONFIG).ini --flagset $(FLAGSET) \
+	@scripts/profile/heap.sh --bin $(BIN) --config configs/$(CONFIG).ini --flagset $(FLAGSET) \
 	  --out $(OUT) --samples $(HEAP_SAMPLES) $(KERNEL) $(SIZE)

@@ -31,12 +31,12 @@ SLURM_SUBMIT_OPTS = --config $(CONFIG) --out '$(OUT)' \
 .PHONY: slurm slurm-gather slurm-resubmit
 slurm:
 	@test -n "$(NODES)" || { echo "pmubench: error: give the nodes: make slurm CONFIG=$(CONFIG) NODES=node1,node2 (or node[01-04], or a count) [PARTITION=p]" >&2; exit 1; }
-	@$(PYTHON) scripts/slurm-submit $(SLURM_SUBMIT_OPTS) --nodes '$(NODES)' >/dev/null
+	@$(PYTHON) scripts/cluster/slurm-submit $(SLURM_SUBMIT_OPTS) --nodes '$(NODES)' >/dev/null
 
 slurm-gather:
 	$(call install_missing,python3-matplotlib python3-pandas python3-scipy python3-numpy)
-	@$(PYTHON) scripts/slurm-gather $(or $(JOB),latest) --out '$(OUT)'
+	@$(PYTHON) scripts/cluster/slurm-gather $(or $(JOB),latest) --out '$(OUT)'
 
 slurm-resubmit:
 	@test -n "$(JOB)" || { echo "pmubench: error: give the array job id: make slurm-resubmit JOB=<id> (printed by make slurm and make slurm-gather)" >&2; exit 1; }
-	@$(PYTHON) scripts/slurm-submit --resubmit '$(JOB)' --out '$(OUT)' $(if $(NODES),--nodes '$(NODES)') >/dev/null
+	@$(PYTHON) scripts/cluster/slurm-submit --resubmit '$(JOB)' --out '$(OUT)' $(if $(NODES),--nodes '$(NODES)') >/dev/null

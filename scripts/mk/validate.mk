@@ -1,5 +1,5 @@
 # scripts/mk/validate.mk — `make validate`: check the counter signatures of
-# scripts/signatures.py on this machine's hardware counters.
+# scripts/pmubench/signatures.py on this machine's hardware counters.
 # Included by the Makefile after its own variables (BIN, CONFIG, FLAGSET,
 # OUT, PYTHON); README-sim.md "make validate".
 #
@@ -28,4 +28,4 @@ validate: $(if $(VALIDATE_RUN),,build)
 	    --out $(OUT) --name validate -q $(VALIDATE_ARGS) >/dev/null; \
 	  run=$$(ls -1dt $(OUT)/validate-*/ | head -n 1); \
 	fi; \
-	$(PYTHON) scripts/validate.py "$$run"
+	$(PMB_PY) pmubench.validate "$$run"

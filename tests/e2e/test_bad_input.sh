@@ -289,6 +289,7 @@ else notok "PAPI library missing: run completes (exit 0), counters empty, reason
 
 # --- damaged results given to the scripts ------------------------------------
 if "$PYTHON" -c 'import pandas, numpy, matplotlib' 2>/dev/null; then
+	export PYTHONPATH=$PWD/scripts # the pmubench analysis package
 	damage() { # NAME: a copy of the run-a fixture, then damaged by the caller
 		rm -rf "$TMP/runs/$1"
 		mkdir -p "$TMP/runs"
@@ -306,19 +307,19 @@ if "$PYTHON" -c 'import pandas, numpy, matplotlib' 2>/dev/null; then
 	head -c 2000 /dev/urandom >"$d4/summary.csv"
 	d5=$(damage badmeta)
 	echo '{"schema_version": 1, "run_id": ' >"$d5/meta.json"
-	# Both scripts read through scripts/pmb_load.py: every damage for
+	# Both scripts read through scripts/pmubench/load.py: every damage for
 	# plot.py, the two CSV ones for compare.py (a Python start is seconds).
 	for c in "truncated:header does not match schema_version" "garbage:field(s), the header has" \
 		"empty:file is empty" "binary:not UTF-8 text" "badmeta:meta.json: not valid JSON"; do
 		case=${c%%:*} phrase=${c#*:}
-		expect "plot.py: $case file" nz "$phrase" "$PYTHON" scripts/plot.py "$TMP/runs/$case"
+		expect "plot.py: $case file" nz "$phrase" "$PYTHON" -m pmubench.plot "$TMP/runs/$case"
 		case $case in truncated | garbage)
-			expect "compare.py: $case file" nz "$phrase" "$PYTHON" scripts/compare.py \
+			expect "compare.py: $case file" nz "$phrase" "$PYTHON" -m pmubench.compare \
 				"$TMP/runs/$case" tests/fixtures/run-b ;;
 		esac
 	done
 	expect "plot.py: not a directory" nz "no such directory; pass a run directory" \
-		"$PYTHON" scripts/plot.py "$TMP/nosuch"
+		"$PYTHON" -m pmubench.plot "$TMP/nosuch"
 else
 	skip "plot.py/compare.py on damaged CSVs" "pandas/numpy/matplotlib missing (make deps-test)"
 fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end: `make profile` and `make heap` (scripts/profile.sh, heap.sh).
+# End-to-end: `make profile` and `make heap` (scripts/profile/profile.sh, heap.sh).
 # A perf profile of traversal/list_shuffled names its run function among the
 # top 5 self-time entries, and the flamegraph is one offline HTML file that
 # names it too; DHAT agrees exactly with the counting allocator (the method:
@@ -25,12 +25,12 @@ fi
 
 # --- profile -------------------------------------------------------------------
 kernel=traversal/list_shuffled
-fn=$(/usr/bin/python3 scripts/folded.py runfn "$kernel")
+fn=$(/usr/bin/python3 scripts/profile/folded.py runfn "$kernel")
 check "run function of $kernel found in kernels/ ($fn)" '[ "$fn" = traversal_list_run ]'
 if ! command -v perf >/dev/null || ! perf record -q -e cpu-clock -o "$out/probe.data" -- true >/dev/null 2>&1; then
 	echo "skip - profile: perf missing or not permitted here (apt-get install linux-perf; sysctl -w kernel.perf_event_paranoid=1)"
 else
-	run=$(scripts/profile.sh --bin "$bin" --out "$out/prof" --seconds 2 "$kernel" 4M 2>"$out/profile.err")
+	run=$(scripts/profile/profile.sh --bin "$bin" --out "$out/prof" --seconds 2 "$kernel" 4M 2>"$out/profile.err")
 	rc=$?
 	check "profile exits 0" '[ $rc -eq 0 ]'
 	check "profile prints the run directory" '[ -n "$run" ] && [ -d "$run" ]'
@@ -39,7 +39,7 @@ else
 		for f in perf.data perf-report.txt stacks.folded flamegraph.html size-4194304.csv; do
 			check "run folder has $f" '[ -s "$run/$f" ]'
 		done
-		top=$(/usr/bin/python3 scripts/folded.py top "$run/perf-report.txt" 5)
+		top=$(/usr/bin/python3 scripts/profile/folded.py top "$run/perf-report.txt" 5)
 		check "$fn among the top 5 report entries" 'printf "%s\n" "$top" | grep -qw "$fn"'
 		printf '%s\n' "$top" | sed 's/^/    /'
 		samples=$(sed -n 's/^# Samples: \([0-9]*\)\(K\?\).*/\1\2/p' "$run/perf-report.txt")
@@ -60,7 +60,7 @@ if ! command -v valgrind >/dev/null; then
 fi
 for k in alloc/bad alloc/best stack_heap/heap copy/deep_copy; do
 	log=$out/heap-${k//\//_}.log
-	scripts/heap.sh --bin "$bin" --out "$out/heap" "$k" 4K >"$log" 2>&1
+	scripts/profile/heap.sh --bin "$bin" --out "$out/heap" "$k" 4K >"$log" 2>&1
 	rc=$?
 	check "heap $k: DHAT agrees with the counting allocator" '[ $rc -eq 0 ] && grep -q "^heap: agree:" "$log"'
 	grep '^heap: \(agree\|DISAGREE\|error\)' "$log" | sed 's/^/    /'

@@ -31,9 +31,9 @@ tmp=$(mktemp -d /tmp/pmb-signatures-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
 # KEY=value lines for env(1) and the size list, from the table.
-mapfile -t sim_env < <(cd scripts && $PY -c 'import signatures as s
+mapfile -t sim_env < <(cd scripts && $PY -c 'from pmubench import signatures as s
 for k, v in s.SIM_ENV.items(): print("%s=%s" % (k, v))')
-sizes=$(cd scripts && $PY -c 'import signatures as s; print(",".join(str(s.SIM_SIZES[r]) for r in s.REGIMES))')
+sizes=$(cd scripts && $PY -c 'from pmubench import signatures as s; print(",".join(str(s.SIM_SIZES[r]) for r in s.REGIMES))')
 common=(--backend sim --threads 1 --sizes "$sizes" --reps 3 --min-samples 3
 	--warmup-ms 0 --min-sample-ms 0 --point-seconds 0.001 --events default -q)
 
@@ -75,7 +75,7 @@ grep -h 'sim:' "$tmp/a.stderr" | sed 's/^/# /'
 
 PYTHONPATH=scripts $PY - "$run_a" "$run_b" "$run_c" <<'EOF'
 import csv, glob, os, sys
-import signatures as S
+from pmubench import signatures as S
 
 run_a, run_b, run_c = sys.argv[1], sys.argv[2], sys.argv[3]
 pts = S.load_summary(run_a)

@@ -123,7 +123,7 @@ r0=$(ls -d "$camp"/task-0/ci-*/ | head -1)
 cp -r "$r0" "$tmp/other"
 /usr/bin/python3 -c "import json,sys; p=sys.argv[1]; m=json.load(open(p)); m['cpu_model']='Other CPU 9000'; m['host']='elsewhere'; json.dump(m, open(p,'w'))" "$tmp/other/meta.json"
 r1=$(ls -d "$camp"/task-1/ci-*/ | tail -1)  # the re-run (names sort by time)
-/usr/bin/python3 scripts/compare_many.py "$r0" "$r1" "$tmp/other" --csv "$tmp/many.csv" >"$tmp/many.txt" 2>&1
+PYTHONPATH=scripts /usr/bin/python3 -m pmubench.compare_many "$r0" "$r1" "$tmp/other" --csv "$tmp/many.csv" >"$tmp/many.txt" 2>&1
 check "compare_many: 2 CPU models, the 2 same-model runs pooled" \
 	'grep -q "^M1 = .*2 run(s)" "$tmp/many.txt" && grep -q "^M2 = Other CPU 9000: 1 run(s) on elsewhere" "$tmp/many.txt" && grep -q "M2/M1" "$tmp/many.txt"'
 echo "# total $(($(date +%s) - t0)) s after the cluster came up"

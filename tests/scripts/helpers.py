@@ -10,7 +10,7 @@ FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 PYTHON = "/usr/bin/python3"
 
 sys.dont_write_bytecode = True  # keep __pycache__ out of scripts/
-if SCRIPTS not in sys.path:
+if SCRIPTS not in sys.path:  # the pmubench package and the tool folders
     sys.path.insert(0, SCRIPTS)
 
 
@@ -19,12 +19,19 @@ def fixture(name):
 
 
 def run_script(name, *args, **kw):
-    """Run scripts/<name> with /usr/bin/python3 (or sh for .sh); returns
-    CompletedProcess with text stdout/stderr."""
+    """Run scripts/<name> the way the Makefile does: pmubench/<tool>.py as
+    `python3 -m pmubench.<tool>` with PYTHONPATH=scripts, other .py files
+    with /usr/bin/python3, .sh with sh.  Returns CompletedProcess with text
+    stdout/stderr."""
     path = os.path.join(SCRIPTS, name)
-    cmd = ["sh", path] if name.endswith(".sh") else [PYTHON, path]
+    if name.startswith("pmubench/") and name.endswith(".py"):
+        cmd = [PYTHON, "-m", name[:-3].replace("/", ".")]
+    elif name.endswith(".sh"):
+        cmd = ["sh", path]
+    else:
+        cmd = [PYTHON, path]
     env = dict(os.environ, NO_COLOR="1", MPLBACKEND="Agg",
-               PYTHONDONTWRITEBYTECODE="1")
+               PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=SCRIPTS)
     env.update(kw.pop("env", {}))
     return subprocess.run(cmd + [str(a) for a in args], capture_output=True,
                           text=True, env=env, timeout=kw.pop("timeout", 180), **kw)

@@ -1,4 +1,4 @@
-"""Pure functions of scripts/bench.py: parsing, arithmetic, verdicts, table.
+"""Pure functions of scripts/bench/bench.py: parsing, arithmetic, verdicts, table.
 No timing is asserted here: `make bench` is the measurement."""
 
 import math
@@ -8,7 +8,7 @@ import unittest
 
 from helpers import run_script  # also puts scripts/ on sys.path
 
-import bench
+from bench import bench
 
 LIKWID_OUT = """\
 Running without Marker API. Activate Marker API with -m on commandline.
@@ -183,13 +183,13 @@ class Table(unittest.TestCase):
 
 class CommandLine(unittest.TestCase):
     def test_help(self):
-        p = run_script("bench.py", "--help")
+        p = run_script("bench/bench.py", "--help")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("--quick", p.stdout)
 
     def test_missing_binary_is_a_usage_error(self):
         with tempfile.TemporaryDirectory() as out:
-            p = run_script("bench.py", "--bin", os.path.join(out, "nope"), "--out", out)
+            p = run_script("bench/bench.py", "--bin", os.path.join(out, "nope"), "--out", out)
             self.assertEqual(p.returncode, 2)
             self.assertIn("not built", p.stderr)
             self.assertEqual(os.listdir(out), [])  # nothing measured, nothing written

@@ -27,7 +27,7 @@ class CompareFixtures(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp()
         cls.csv = os.path.join(cls.tmp, "cmp.csv")
         cls.png = os.path.join(cls.tmp, "cmp.png")
-        cls.p = run_script("compare.py", fixture("run-a"), fixture("run-b"),
+        cls.p = run_script("pmubench/compare.py", fixture("run-a"), fixture("run-b"),
                            "--csv", cls.csv, "--plot", cls.png)
         cls.rows = read_csv(cls.csv) if os.path.exists(cls.csv) else []
 
@@ -93,7 +93,7 @@ class CompareFixtures(unittest.TestCase):
 
     def test_deterministic(self):
         csv2 = os.path.join(self.tmp, "again.csv")
-        p = run_script("compare.py", fixture("run-a"), fixture("run-b"), "--csv", csv2)
+        p = run_script("pmubench/compare.py", fixture("run-a"), fixture("run-b"), "--csv", csv2)
         self.assertEqual(p.returncode, 0)
         with open(self.csv) as a, open(csv2) as b:
             self.assertEqual(a.read(), b.read())
@@ -101,7 +101,7 @@ class CompareFixtures(unittest.TestCase):
 
 class CompareExitCodes(unittest.TestCase):
     def test_fail_on_regression_50_exits_1(self):
-        p = run_script("compare.py", fixture("run-a"), fixture("run-b"),
+        p = run_script("pmubench/compare.py", fixture("run-a"), fixture("run-b"),
                        "--fail-on-regression", "50")
         self.assertEqual(p.returncode, 1)
         self.assertIn("regression", p.stderr)
@@ -109,18 +109,18 @@ class CompareExitCodes(unittest.TestCase):
         self.assertNotIn("index_checked", p.stderr)  # +10% < 50%
 
     def test_fail_on_regression_150_exits_0(self):
-        p = run_script("compare.py", fixture("run-a"), fixture("run-b"),
+        p = run_script("pmubench/compare.py", fixture("run-a"), fixture("run-b"),
                        "--fail-on-regression", "150")
         self.assertEqual(p.returncode, 0, p.stderr)
 
     def test_fail_on_regression_5_catches_ten_percent(self):
-        p = run_script("compare.py", fixture("run-a"), fixture("run-b"),
+        p = run_script("pmubench/compare.py", fixture("run-a"), fixture("run-b"),
                        "--fail-on-regression", "5")
         self.assertEqual(p.returncode, 1)
         self.assertIn("index_checked", p.stderr)
 
     def test_non_overlapping_refused(self):
-        p = run_script("compare.py", fixture("run-a"), fixture("run-c"))
+        p = run_script("pmubench/compare.py", fixture("run-a"), fixture("run-c"))
         self.assertEqual(p.returncode, 2)
         self.assertIn("share no kernel/variant/size", p.stderr)
         self.assertIn("copy/borrow", p.stderr)
@@ -129,7 +129,7 @@ class CompareExitCodes(unittest.TestCase):
     def test_flagsets_in_one_run(self):
         with tempfile.TemporaryDirectory() as d:
             out = os.path.join(d, "f.csv")
-            p = run_script("compare.py", fixture("run-flags"),
+            p = run_script("pmubench/compare.py", fixture("run-flags"),
                            "--flagsets", "O3-native,O0", "--csv", out)
             self.assertEqual(p.returncode, 0, p.stderr)
             rows = read_csv(out)
@@ -140,18 +140,18 @@ class CompareExitCodes(unittest.TestCase):
             self.assertIn("flag sets differ", p.stdout)
 
     def test_several_flagsets_need_choice(self):
-        p = run_script("compare.py", fixture("run-flags"), fixture("run-flags"))
+        p = run_script("pmubench/compare.py", fixture("run-flags"), fixture("run-flags"))
         self.assertEqual(p.returncode, 2)
         self.assertIn("--flagsets", p.stderr)
 
     def test_unknown_flagset(self):
-        p = run_script("compare.py", fixture("run-flags"), "--flagsets", "O0,O9")
+        p = run_script("pmubench/compare.py", fixture("run-flags"), "--flagsets", "O0,O9")
         self.assertEqual(p.returncode, 2)
         self.assertIn("'O9'", p.stderr)
         self.assertIn("O3-native", p.stderr)
 
     def test_uncounted_metric_refused(self):
-        p = run_script("compare.py", fixture("run-a"), fixture("run-b"),
+        p = run_script("pmubench/compare.py", fixture("run-a"), fixture("run-b"),
                        "--metric", "l2_misses_per_elem")
         self.assertEqual(p.returncode, 2)
         self.assertIn("not counted", p.stderr)
@@ -160,7 +160,7 @@ class CompareExitCodes(unittest.TestCase):
     def test_other_metric(self):
         with tempfile.TemporaryDirectory() as d:
             out = os.path.join(d, "c.csv")
-            p = run_script("compare.py", fixture("run-a"), fixture("run-b"),
+            p = run_script("pmubench/compare.py", fixture("run-a"), fixture("run-b"),
                            "--metric", "cycles_per_elem", "--csv", out)
             self.assertEqual(p.returncode, 0, p.stderr)
             r = find(read_csv(out), "traversal", "list_shuffled", 16384)
@@ -168,7 +168,7 @@ class CompareExitCodes(unittest.TestCase):
             self.assertAlmostEqual(float(r["median_a"]), 3.0, delta=0.01)
 
     def test_bad_input_no_traceback(self):
-        p = run_script("compare.py", fixture("run-a"), fixture("run-badheader"))
+        p = run_script("pmubench/compare.py", fixture("run-a"), fixture("run-badheader"))
         self.assertEqual(p.returncode, 2)
         self.assertIn("size-16384.csv", p.stderr)
         self.assertIn("ns", p.stderr)
@@ -193,7 +193,7 @@ class CompareExitCodes(unittest.TestCase):
                     with open(path, "w") as f:
                         f.write(text.replace("-O2 -g -fno-omit-frame-pointer",
                                              "-O3 -march=native"))
-            p = run_script("compare.py", fixture("run-a"), b)
+            p = run_script("pmubench/compare.py", fixture("run-a"), b)
             self.assertEqual(p.returncode, 0, p.stderr)
             lines = p.stdout.splitlines()
             self.assertEqual(sum("machines differ" in l for l in lines), 1)
@@ -201,12 +201,12 @@ class CompareExitCodes(unittest.TestCase):
             self.assertIn("AMD EPYC", p.stdout)
 
     def test_usage_error(self):
-        p = run_script("compare.py", fixture("run-a"))
+        p = run_script("pmubench/compare.py", fixture("run-a"))
         self.assertEqual(p.returncode, 2)
         self.assertIn("--flagsets", p.stderr)
 
     def test_help(self):
-        p = run_script("compare.py", "--help")
+        p = run_script("pmubench/compare.py", "--help")
         self.assertEqual(p.returncode, 0)
         self.assertIn("--fail-on-regression", p.stdout)
         self.assertIn("Mann-Whitney", p.stdout)

@@ -7,8 +7,8 @@ from contextlib import redirect_stderr
 
 from helpers import fixture, run_script
 
-import pmb_load
-from pmb_load import PmbError, load_run
+from pmubench import load as pmb_load
+from pmubench.load import PmbError, load_run
 
 
 def quiet():
@@ -78,7 +78,7 @@ class LoadBadRuns(unittest.TestCase):
         self.assertAlmostEqual(float(m.iloc[0]), 0.5, places=6)
 
     def test_truncated_warning_printed_by_cli(self):
-        p = run_script("pmb_load.py", fixture("run-trunc"))
+        p = run_script("pmubench/load.py", fixture("run-trunc"))
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("warning", p.stderr)
         self.assertIn("truncated", p.stderr)
@@ -101,10 +101,10 @@ class LoadBadRuns(unittest.TestCase):
 
     def test_cli_errors_have_no_traceback(self):
         for name in ("run-badheader", "run-garbage", "does-not-exist"):
-            p = run_script("pmb_load.py", fixture(name))
+            p = run_script("pmubench/load.py", fixture(name))
             self.assertEqual(p.returncode, 2, name)
             self.assertNotIn("Traceback", p.stderr)
-            self.assertTrue(p.stderr.startswith("pmb_load.py: error: "), p.stderr)
+            self.assertTrue(p.stderr.startswith("load.py: error: "), p.stderr)
 
     def test_not_a_run_dir(self):
         with tempfile.TemporaryDirectory() as d:

@@ -25,7 +25,7 @@ class PlotTest(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp()
         cls.rundir = os.path.join(cls.tmp, "run-a")
         shutil.copytree(fixture("run-a"), cls.rundir)
-        cls.p = run_script("plot.py", cls.rundir)
+        cls.p = run_script("pmubench/plot.py", cls.rundir)
 
     @classmethod
     def tearDownClass(cls):
@@ -58,10 +58,8 @@ class PlotTest(unittest.TestCase):
         with open(os.path.join(self.rundir, "plots", "traversal-cycles_per_elem.svg")) as f:
             svg = f.read()
         # SVG text is stored as paths: check the labels on the Figure itself.
-        import sys
-        sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
-        import plot
-        from pmb_load import load_run
+        from pmubench import plot
+        from pmubench.load import load_run
         run = load_run(self.rundir, warn=lambda m: None)
         fig = plot.figure(run, "traversal", "cycles_per_elem")
         ax = fig.axes[0]
@@ -81,19 +79,19 @@ class PlotTest(unittest.TestCase):
 
     def test_out_and_format(self):
         out = os.path.join(self.tmp, "o")
-        p = run_script("plot.py", self.rundir, "--out", out, "--format", "svg",
+        p = run_script("pmubench/plot.py", self.rundir, "--out", out, "--format", "svg",
                        "--metric", "ns_per_elem")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(sorted(os.listdir(out)),
                          ["sum-ns_per_elem.svg", "traversal-ns_per_elem.svg"])
 
     def test_bad_format(self):
-        p = run_script("plot.py", self.rundir, "--format", "gif")
+        p = run_script("pmubench/plot.py", self.rundir, "--format", "gif")
         self.assertEqual(p.returncode, 2)
         self.assertIn("gif", p.stderr)
 
     def test_bad_run(self):
-        p = run_script("plot.py", fixture("run-badheader"))
+        p = run_script("pmubench/plot.py", fixture("run-badheader"))
         self.assertEqual(p.returncode, 2)
         self.assertNotIn("Traceback", p.stderr)
         self.assertIn("size-16384.csv", p.stderr)
@@ -105,7 +103,7 @@ class ReportTest(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp()
         cls.rundir = os.path.join(cls.tmp, "run-a")
         shutil.copytree(fixture("run-a"), cls.rundir)
-        cls.p = run_script("report.py", cls.rundir)
+        cls.p = run_script("pmubench/report.py", cls.rundir)
         cls.path = os.path.join(cls.rundir, "report.html")
         with open(cls.path, encoding="utf-8") as f:
             cls.html = f.read()
@@ -163,7 +161,7 @@ class ReportTest(unittest.TestCase):
     def test_incomplete_run(self):
         d = os.path.join(self.tmp, "run-trunc")
         shutil.copytree(fixture("run-trunc"), d)
-        p = run_script("report.py", d)
+        p = run_script("pmubench/report.py", d)
         self.assertEqual(p.returncode, 0, p.stderr)
         with open(os.path.join(d, "report.html"), encoding="utf-8") as f:
             h = f.read()
@@ -171,7 +169,7 @@ class ReportTest(unittest.TestCase):
         self.assertIn("dropping truncated last line", h)
 
     def test_bad_run(self):
-        p = run_script("report.py", fixture("run-garbage"))
+        p = run_script("pmubench/report.py", fixture("run-garbage"))
         self.assertEqual(p.returncode, 2)
         self.assertNotIn("Traceback", p.stderr)
 
@@ -184,9 +182,9 @@ class ScreenshotTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             run = os.path.join(d, "run-a")
             shutil.copytree(fixture("run-a"), run)
-            self.assertEqual(run_script("report.py", run).returncode, 0)
+            self.assertEqual(run_script("pmubench/report.py", run).returncode, 0)
             png = os.path.join(d, "shot.png")
-            p = run_script("screenshot.sh", os.path.join(run, "report.html"), png,
+            p = run_script("pmubench/screenshot.sh", os.path.join(run, "report.html"), png,
                            env={"WINDOW_SIZE": "1280,2000"})
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertGreater(os.path.getsize(png), 50 * 1024)
@@ -203,7 +201,7 @@ class ScreenshotTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             run = os.path.join(d, "run-a")
             shutil.copytree(fixture("run-a"), run)
-            run_script("report.py", run)
+            run_script("pmubench/report.py", run)
             png = os.path.join(d, "x.png")
             prof = os.path.join(d, "profile")
             subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu",
@@ -222,13 +220,13 @@ class ScreenshotScriptErrors(unittest.TestCase):
             report = os.path.join(d, "r.html")
             with open(report, "w") as f:
                 f.write("<html></html>")
-            p = run_script("screenshot.sh", report, os.path.join(d, "o.png"),
+            p = run_script("pmubench/screenshot.sh", report, os.path.join(d, "o.png"),
                            env={"CHROMIUM": "/nonexistent/chromium"})
             self.assertEqual(p.returncode, 2)
             self.assertIn("apt-get install -y chromium", p.stderr)
 
     def test_usage(self):
-        p = run_script("screenshot.sh")
+        p = run_script("pmubench/screenshot.sh")
         self.assertEqual(p.returncode, 2)
         self.assertIn("expected 2 arguments", p.stderr)
 

@@ -1,5 +1,5 @@
-"""The signature table (scripts/signatures.py) and `make validate`'s checker
-(scripts/validate.py) without running the simulator: table coverage, the
+"""The signature table (scripts/pmubench/signatures.py) and `make validate`'s checker
+(scripts/pmubench/validate.py) without running the simulator: table coverage, the
 check semantics, and validate's verdicts on a synthetic run made on a
 machine without a PMU.  The simulator itself is exercised by
 tests/e2e/test_signatures.sh."""
@@ -14,7 +14,7 @@ import tempfile
 import unittest
 
 import helpers  # noqa: F401  (puts scripts/ on sys.path)
-import signatures as S
+from pmubench import signatures as S
 
 ROOT = helpers.ROOT
 REASON = "PAPI_TOT_INS: Component containing event is disabled; VM without PMU"
@@ -136,7 +136,7 @@ class TestValidate(unittest.TestCase):
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def validate(self):
-        return helpers.run_script("validate.py", self.dir, timeout=60)
+        return helpers.run_script("pmubench/validate.py", self.dir, timeout=60)
 
     def test_no_pmu_reports_not_measured_and_checks_allocs(self):
         write_run(self.dir)
@@ -156,7 +156,7 @@ class TestValidate(unittest.TestCase):
         self.assertIn("does not hold  alloc/best l1 allocs", p.stdout)
 
     def test_missing_run_is_an_error(self):
-        p = helpers.run_script("validate.py", os.path.join(self.dir, "nope"), timeout=60)
+        p = helpers.run_script("pmubench/validate.py", os.path.join(self.dir, "nope"), timeout=60)
         self.assertEqual(p.returncode, 2)
         self.assertIn("cannot read run", p.stderr)
 

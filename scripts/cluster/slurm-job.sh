@@ -1,9 +1,9 @@
 #!/bin/bash
 # pmubench on one Slurm node: the batch script of `make slurm` (one array
-# task per node).  scripts/slurm-submit submits it as
+# task per node).  scripts/cluster/slurm-submit submits it as
 #
 #   sbatch --array=0-<N-1> --exclusive --partition=P --chdir=<repo> \
-#          --output=<OUT>/slurm-%A/task-%a/slurm-%A_%a.out scripts/slurm-job.sh
+#          --output=<OUT>/slurm-%A/task-%a/slurm-%A_%a.out scripts/cluster/slurm-job.sh
 #
 # with PMB_SLURM_* in the environment, then pins task i to node i of NODES.
 # Each task: builds pmubench once per node type (flock-serialised, in
@@ -16,7 +16,7 @@
 #SBATCH --ntasks=1
 set -u
 
-cfg=${PMB_SLURM_CONFIG:?set by scripts/slurm-submit}
+cfg=${PMB_SLURM_CONFIG:?set by scripts/cluster/slurm-submit}
 task=${SLURM_ARRAY_TASK_ID:-0}
 array_job=${SLURM_ARRAY_JOB_ID:-${SLURM_JOB_ID:-manual}}
 job=${SLURM_JOB_ID:-manual}

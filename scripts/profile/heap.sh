@@ -3,7 +3,7 @@
 # valgrind DHAT, its figures printed next to the suite's counting allocator
 # (the CSV `allocs` column) for the same run, with an exact agree/DISAGREE.
 #
-# usage: scripts/heap.sh [--bin BIN] [--config FILE] [--out DIR] [--flagset NAME]
+# usage: scripts/profile/heap.sh [--bin BIN] [--config FILE] [--out DIR] [--flagset NAME]
 #                        [--samples N] KERNEL SIZE
 #
 # What is compared (README-profile.md, "make heap"): DHAT sees the whole
@@ -24,7 +24,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/.." && pwd)
+root=$(cd "$here/../.." && pwd)
 bin=${PMB_BIN:-}
 config=""
 out=results

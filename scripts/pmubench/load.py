@@ -10,7 +10,7 @@ This is the only module that knows the on-disk layout of a run directory
 
 Every other script imports it:
 
-    from pmb_load import load_run, PmbError
+    from pmubench.load import load_run, PmbError
     run = load_run("results/default-host-20250101T000000Z")
     run.raw        # DataFrame, one row per sample (all size files)
     run.summary    # DataFrame, tidy summary (recomputed from raw if missing)
@@ -22,7 +22,7 @@ fix it); scripts print it and exit non-zero instead of a traceback.  A run
 killed mid-write (last line of a size file cut short) loses that line with a
 warning.
 
-Run as a script to check a run directory:  pmb_load.py RUN_DIR
+Run as a script to check a run directory:  python3 -m pmubench.load RUN_DIR
 """
 
 import argparse

@@ -5,15 +5,13 @@ import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
 import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
-from pmb_load import (PmbError, METRICS, fmt_bytes, load_run,  # noqa: E402
+from pmubench.load import (PmbError, METRICS, fmt_bytes, load_run,  # noqa: E402
                       metric_label, metric_unit, primary_rows, scripts_main)
 
 # Metrics that are not hardware/software counters (never "simulated").
@@ -186,7 +184,7 @@ def main():
         epilog="Writes <out>/<family>-<metric>.<format>, e.g. "
                "plots/traversal-ns_per_elem.png. Counters that were not "
                "counted (or are zero everywhere, unless --all-metrics) get "
-               "no plot.\nexample: scripts/plot.py results/default-host-"
+               "no plot.\nexample: PYTHONPATH=scripts python3 -m pmubench.plot results/default-host-"
                "20250301T100000Z --format png",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("run_dir", metavar="RUN_DIR",

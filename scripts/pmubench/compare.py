@@ -8,11 +8,9 @@ import os
 import sys
 import zlib
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
 import numpy as np  # noqa: E402
 
-from pmb_load import (METRICS, PmbError, fmt_bytes, load_run,  # noqa: E402
+from pmubench.load import (METRICS, PmbError, fmt_bytes, load_run,  # noqa: E402
                       metric_unit, metric_values, primary_rows, scripts_main)
 
 KEY = ["kernel", "variant", "size_bytes", "threads"]
@@ -215,7 +213,7 @@ def plot_overlay(ga, gb, metric, label_a, label_b, caches, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from plot import PALETTE, set_size_axis
+    from pmubench.plot import PALETTE, set_size_axis
 
     keys = sorted(set(ga) | set(gb))
     kernels = sorted({k[0] for k in keys})

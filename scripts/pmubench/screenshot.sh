@@ -8,9 +8,9 @@ set -u
 
 usage() {
 	cat <<USAGE
-usage: scripts/screenshot.sh REPORT.html OUT.png
+usage: scripts/pmubench/screenshot.sh REPORT.html OUT.png
 
-Render REPORT.html (e.g. a run's report.html from scripts/report.py) in
+Render REPORT.html (e.g. a run's report.html from scripts/pmubench/report.py) in
 headless Chromium and save a PNG screenshot of the top WINDOW_SIZE pixels.
 
 environment:
@@ -31,7 +31,7 @@ fi
 report=$1
 out=$2
 if [ ! -f "$report" ]; then
-	echo "screenshot.sh: error: $report: no such file; make it with scripts/report.py RUN_DIR" >&2
+	echo "screenshot.sh: error: $report: no such file; make it with: make plot RUN=RUN_DIR" >&2
 	exit 2
 fi
 case "$out" in *.png|*.PNG) ;; *)

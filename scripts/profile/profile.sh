@@ -9,7 +9,7 @@
 #   stacks.folded      folded stacks ("comm;root;...;leaf count")
 #   flamegraph.html    d3-flame-graph, scripts inlined: opens offline
 #
-# usage: scripts/profile.sh [--bin BIN] [--config FILE] [--out DIR] [--flagset NAME]
+# usage: scripts/profile/profile.sh [--bin BIN] [--config FILE] [--out DIR] [--flagset NAME]
 #                           [--seconds S] KERNEL SIZE
 # env:   PROFILE_EVENT=cycles|cpu-clock (default: cycles where the hardware
 #        counts it, else cpu-clock), PROFILE_CALLGRAPH=fp|dwarf (default fp:
@@ -17,7 +17,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/.." && pwd)
+root=$(cd "$here/../.." && pwd)
 bin=${PMB_BIN:-}
 config=""
 out=results

@@ -2,7 +2,7 @@
 
 Imported by the simulator test (tests/e2e/test_signatures.sh ->
 tests/scripts/test_signatures_sim.py) and by `make validate`
-(scripts/validate.py).  A signature is what a kernel must show per element
+(scripts/pmubench/validate.py).  A signature is what a kernel must show per element
 in one cache regime:
 
     l1      working set inside L1 (measured after the warm-up pass)
@@ -20,7 +20,7 @@ prefetcher, callgrind's simple branch predictor, allocator internals) and is
 not checked on hardware.  allocs are exact everywhere: they are counted by
 the wrapped allocator, not by a PMU.
 
-Run `/usr/bin/python3 scripts/signatures.py RUN_DIR` to print a run's
+Run `PYTHONPATH=scripts /usr/bin/python3 -m pmubench.signatures RUN_DIR` to print a run's
 per-element table in the layout of README-sim.md.
 """
 

@@ -1,4 +1,4 @@
-"""Shared by scripts/slurm-submit and scripts/slurm-gather (README-slurm.md).
+"""Shared by scripts/cluster/slurm-submit and scripts/cluster/slurm-gather (README-slurm.md).
 
 A *campaign* is one `make slurm`: one Slurm job array, one task per node,
 and its re-submissions.  On disk (shared storage):
@@ -6,7 +6,7 @@ and its re-submissions.  On disk (shared storage):
     <OUT>/slurm-<array job id>/
         campaign.json               what was submitted: config, nodes, options,
                                     attempts [{job_id, tasks, sbatch}]
-        task-<i>/attempt-<jobid>.json  written by scripts/slurm-job.sh
+        task-<i>/attempt-<jobid>.json  written by scripts/cluster/slurm-job.sh
         task-<i>/slurm-<jobid>_<i>.out Slurm's output of the task
         task-<i>/<config>-<host>-<UTC time>/   the run (size-*.csv, ...)
         gather/                     written by slurm-gather
@@ -22,10 +22,9 @@ import re
 import subprocess
 import time
 
-from pmb_load import PmbError, load_run
+from pmubench.load import PmbError, load_run
 
-SCRIPTS = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(SCRIPTS)
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def run_cmd(argv, check=True):

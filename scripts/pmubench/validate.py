@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """validate.py RUN_DIR — check a run against the counter signatures of
-scripts/signatures.py and print, for each one, "holds", "does not hold" or
+scripts/pmubench/signatures.py and print, for each one, "holds", "does not hold" or
 "not measured (...)".
 
 A hardware run (backend papi) is checked with each signature's
@@ -25,8 +25,7 @@ import math
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import signatures as S  # noqa: E402
+from pmubench import signatures as S  # noqa: E402
 
 LEVEL_REGIME = {"L1": "l1", "L2": "mid", "L3": "mid", "DRAM": "beyond"}
 AS_COMPILED_COLUMNS = ("instructions", "branches")

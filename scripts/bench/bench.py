@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 P1_RATIO_MAX = 1.2          # harness overhead / raw read cost
 P1_EMPTY_MAX_NS = 0.01      # "~0 ns/elem" for the empty kernel

@@ -4,7 +4,7 @@
 Runs of the same CPU model are pooled (their samples together, plus the
 spread of the per-run medians); each model is compared with a baseline model
 the way compare.py compares two runs: median ratio with a seeded 95%
-bootstrap CI and a Mann-Whitney U p-value.  Used by scripts/slurm-gather to
+bootstrap CI and a Mann-Whitney U p-value.  Used by scripts/cluster/slurm-gather to
 compare the nodes of a cluster; works on any run directories.
 """
 
@@ -13,13 +13,11 @@ import math
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
 import numpy as np  # noqa: E402
 
-from pmb_load import (METRICS, PmbError, bootstrap_median_ci,  # noqa: E402
+from pmubench.load import (METRICS, PmbError, bootstrap_median_ci,  # noqa: E402
                       load_run, metric_unit, scripts_main)
-from compare import (write_csv, bench_name, fmt_num, fmt_p, groups, key_seed,  # noqa: E402
+from pmubench.compare import (write_csv, bench_name, fmt_num, fmt_p, groups, key_seed,  # noqa: E402
                      mann_whitney_p, ratio_ci, select)
 
 CSV_COLUMNS = ["cpu_model", "runs", "hosts", "kernel", "variant", "size_bytes",
@@ -167,7 +165,7 @@ def plot_models(rows, models, metric, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from plot import PALETTE, set_size_axis
+    from pmubench.plot import PALETTE, set_size_axis
 
     names = list(models)
     colour = {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
