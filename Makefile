@@ -98,6 +98,7 @@ LIBS = $(PKG_LIBS) -ldl -lpthread -lm
 # The counting allocator behind the `allocs` column.
 WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=posix_memalign,--wrap=aligned_alloc,--wrap=strdup
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+PMB_VERSION := 0.1.0
 
 HARNESS_DIRS := harness $(sort $(dir $(wildcard harness/*/*.c)))
 HARNESS_SRC := $(wildcard harness/*.c harness/*/*.c)
@@ -111,7 +112,7 @@ BIN := $(BUILD)/pmubench
 # compile_flags(flags[, flags recorded as the run's cflags])
 define compile_flags
 -std=gnu11 $(1) $(WARN) $(patsubst %,-I%,$(HARNESS_DIRS)) -Ikernels $(PKG_CFLAGS) \
-  -DPMB_GIT_COMMIT='"$(GIT_COMMIT)"' -DPMB_CFLAGS='"$(strip $(or $(2),$(1)))"'
+  -DPMB_GIT_COMMIT='"$(GIT_COMMIT)"' -DPMB_VERSION='"$(PMB_VERSION)"' -DPMB_CFLAGS='"$(strip $(or $(2),$(1)))"'
 endef
 
 # One binary per flag set: build/<config>/<flagset>/pmubench.
@@ -132,6 +133,24 @@ $(BUILD)/harness/%.o: harness/%.c $(HEADERS) Makefile configs/$(CONFIG).ini
 
 $(BIN): $(patsubst %.c,$(BUILD)/%.o,$(HARNESS_SRC) $(KERNEL_SRC))
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(WRAP) $(LIBS)
+
+# libpmubench: pmb_region_begin/end for your own program (lib/pmb_region.h),
+# the harness's counters, clocks, stats and CSV reporter without its runner
+# and kernels.  Hidden visibility: only the pmb_region_* API (and the
+# counting malloc of lib/pmb_region_alloc.c) is exported; initial-exec TLS
+# because malloc itself reads the thread's counts.
+LIBPMB_SRC := $(filter-out harness/pmb_main.c harness/run/pmb_runner.c harness/run/pmb_resume.c \
+	harness/run/pmb_plan.c harness/run/pmb_plugin.c,$(HARNESS_SRC)) $(wildcard lib/*.c)
+LIBPMB := build/lib/libpmubench.so
+LIBPMB_SONAME := libpmubench.so.0
+$(LIBPMB): $(patsubst %.c,build/lib/obj/%.o,$(LIBPMB_SRC))
+	$(CC) -shared -Wl,-soname,$(LIBPMB_SONAME) -Wl,--no-undefined $^ -o $@ $(LIBS)
+	ln -sf libpmubench.so $(dir $@)$(LIBPMB_SONAME)
+build/lib/obj/%.o: %.c $(HEADERS) lib/pmb_region.h Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(call compile_flags,$(cflags)) -Ilib -fPIC -fvisibility=hidden -ftls-model=initial-exec -c $< -o $@
+.PHONY: lib
+lib: deps $(LIBPMB)
 
 # --- run ---------------------------------------------------------------------
 .PHONY: run list
@@ -192,10 +211,32 @@ compare: deps-test
 include $(wildcard scripts/mk/*.mk)
 
 # --- install / clean ---------------------------------------------------------
-.PHONY: install clean help
-install: build
-	install -d $(DESTDIR)$(PREFIX)/bin
+.PHONY: install clean help plugin-example region-example
+# The binary, libpmubench (regions), the two public headers (pmb_kernel.h
+# for plugins, pmb_region.h for regions) and pmubench.pc for pkg-config.
+install: build $(LIBPMB)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/pmubench \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/pmubench
+	install -m 644 kernels/pmb_kernel.h lib/pmb_region.h $(DESTDIR)$(PREFIX)/include/pmubench/
+	install -m 755 $(LIBPMB) $(DESTDIR)$(PREFIX)/lib/$(LIBPMB_SONAME)
+	ln -sf $(LIBPMB_SONAME) $(DESTDIR)$(PREFIX)/lib/libpmubench.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(PMB_VERSION)|' lib/pmubench.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/pmubench.pc
+
+# Template for your own code, built outside the tree against an install in
+# build/sdk (pkg-config with a sysroot, as a cross build would):
+#   make plugin-example   docs/examples/plugin -> build/plugin-example/libpmb_dot.so
+#   make region-example   docs/examples/region -> build/region-example/demo
+SDK := $(abspath build/sdk)
+SDK_PKG_CONFIG := PKG_CONFIG_PATH=$(SDK)/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$(SDK)
+plugin-example region-example: %-example:
+	@$(MAKE) --no-print-directory install DESTDIR=$(SDK) PREFIX=/usr >/dev/null
+	@rm -rf build/$*-example && cp -r docs/examples/$* build/$*-example
+	$(SDK_PKG_CONFIG) $(MAKE) --no-print-directory -C build/$*-example
+	@echo "pmubench: built build/$*-example; run it with:"
+	@$(if $(filter plugin,$*),echo "  $(BIN) --kernel-lib build/plugin-example/libpmb_dot.so --filter dot",\
+	  echo "  PMB_RUN_DIR=results/demo LD_LIBRARY_PATH=$(SDK)/usr/lib build/region-example/demo")
 
 clean:
 	rm -rf build
@@ -216,7 +257,17 @@ help:
 	@echo "  make bench              the instrument's own benchmark (overhead, precision, cost)"
 	@echo "  make slurm NODES=...    run on every node of a Slurm cluster; slurm-gather compares"
 	@echo "  make check-asan check-valgrind fuzz   sanitizers, memcheck, fuzzing"
-	@echo "  make install [PREFIX=/usr/local DESTDIR=]"
+	@echo "  make report [RUN=dir]   the same as make plot (plots + report.html)"
+	@echo "  make slurm-gather / slurm-resubmit   collect a cluster run / rerun its failed nodes"
+	@echo "  make install [PREFIX=/usr/local DESTDIR=]   binary, libpmubench, headers, pmubench.pc"
+	@echo "  make lib                build/lib/libpmubench.so (pmb_region_begin/end for your program)"
+	@echo "  make plugin-example     build docs/examples/plugin out of tree: a --kernel-lib kernel"
+	@echo "  make region-example     build docs/examples/region out of tree: a region-instrumented program"
+	@echo "  make deps / deps-test / deps-bench / deps-browser / deps-profile   install Debian packages"
+	@echo "  make clean              remove build/ (results/ stay)"
+	@echo "  make help               this list"
+	@echo "  building blocks: build build-one test-build check-asan-build fuzz-build fuzz-replay"
+	@echo "                   fuzz-replay-build fuzz-merge"
 	@echo
 	@echo "  configs: $(CONFIGS)   (CONFIG=$(CONFIG)$(if $(CONFIG_PICKED), picked for $(ARCH)))"
 	@echo "  extra harness options: make run ARGS='--filter sum --sizes 4K,1M'"

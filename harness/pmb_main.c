@@ -7,6 +7,7 @@
 #include "pmb_options.h"
 #include "pmb_parse.h"
 #include "pmb_plan.h"
+#include "pmb_plugin.h"
 #include "pmb_report.h"
 #include "pmb_resume.h"
 #include "pmb_runner.h"
@@ -318,6 +319,10 @@ int main(int argc, char **argv)
 		printf("pmubench %s (%s)\n", PMB_VERSION, pmb_meta_compiler());
 		return 0;
 	}
+
+	for (size_t i = 0; i < opt.nkernel_libs; i++)
+		if (pmb_plugin_load(opt.kernel_libs[i]) != 0)
+			return fail(EXIT_USAGE, pmb_error_message());
 
 	const struct pmb_topology_info *topo;
 	if (pmb_topology_load(&topo) != 0)

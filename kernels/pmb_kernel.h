@@ -47,7 +47,21 @@ struct pmb_kernel {
 	 * independently in setup, STREAM-style), -1 otherwise. */
 	int (*check)(const struct pmb_kernel_ctx *ctx);
 	void (*teardown)(struct pmb_kernel_ctx *ctx);
+	/* Bytes moved between core and memory per element and pass (reads plus
+	 * writes of the data the kernel declares it streams), for the derived
+	 * bytes_per_elem and GB/s metrics; 0 = not declared (those stay empty). */
+	double traffic_bytes;
 };
+
+/* Kernels as plugins: a shared object built against this header only
+ * (`cc -shared -fPIC`), loaded with `pmubench --kernel-lib lib.so`, exports
+ * its family with PMB_PLUGIN_KERNELS(array).  The ABI number changes when
+ * struct pmb_kernel or struct pmb_kernel_ctx change, so an old plugin is
+ * refused with a message instead of crashing.  Example: docs/examples/plugin. */
+#define PMB_KERNEL_ABI 1
+#define PMB_PLUGIN_KERNELS(array)                                                  \
+	__attribute__((visibility("default"))) const int pmb_plugin_abi = PMB_KERNEL_ABI; \
+	__attribute__((visibility("default"))) const struct pmb_kernel *const pmb_plugin_kernels = (array)
 
 /* NULL-terminated list of families; each family is an array of variants
  * ending with an entry whose family is NULL.  Defined by the table file. */

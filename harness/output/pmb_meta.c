@@ -88,6 +88,10 @@ static void write_options(struct pmb_json *j, const struct pmb_options *o,
 			  const struct pmb_plan *plan)
 {
 	pmb_json_string(j, "kernels_filter", o->filter);
+	pmb_json_array(j, "kernel_libs"); /* --kernel-lib plugins, in load order */
+	for (size_t i = 0; i < o->nkernel_libs; i++)
+		pmb_json_string(j, NULL, o->kernel_libs[i]);
+	pmb_json_close(j);
 	pmb_json_array(j, "sizes");
 	for (size_t i = 0; i < plan->nsizes; i++)
 		pmb_json_int(j, NULL, (long long)plan->sizes[i]);

@@ -140,6 +140,13 @@ static int apply_key(struct pmb_options *opt, const char *key, const char *value
 		return set_bool(value, "calibrate", &opt->calibrate);
 	if (!strcmp(key, "flagset"))
 		return set_string(opt->flagset, sizeof opt->flagset, value, "flagset");
+	if (!strcmp(key, "kernel_lib")) {
+		if (opt->nkernel_libs == sizeof opt->kernel_libs / sizeof opt->kernel_libs[0])
+			return pmb_error("at most %zu kernel libraries",
+					 sizeof opt->kernel_libs / sizeof opt->kernel_libs[0]);
+		return set_string(opt->kernel_libs[opt->nkernel_libs++], sizeof opt->kernel_libs[0],
+				  value, "kernel_lib");
+	}
 	if (!strcmp(key, "out"))
 		return set_string(opt->out_dir, sizeof opt->out_dir, value, "--out");
 	return 1; /* not a run key */
@@ -157,7 +164,7 @@ static int is_build_key(const char *key)
 static const char known_keys[] =
 	"kernels, sizes, max_size, threads, cores, events, backend, min_samples, max_samples, "
 	"target_ci, warmup_ms, min_sample_ms, point_seconds, seed, interleave, flagset, "
-	"max_events_per_pass, calibrate "
+	"max_events_per_pass, calibrate, kernel_lib "
 	"(build keys for make: cc, cflags, ldflags, flagsets, flags.NAME, cc.NAME, description)";
 
 struct config_state {
@@ -274,6 +281,7 @@ enum {
 	OPT_CORES,
 	OPT_MAX_PER_PASS,
 	OPT_NO_CALIBRATE,
+	OPT_KERNEL_LIB,
 };
 
 static const struct option long_options[] = {
@@ -303,6 +311,7 @@ static const struct option long_options[] = {
 	{"run-dir", required_argument, NULL, OPT_RUN_DIR},
 	{"max-events-per-pass", required_argument, NULL, OPT_MAX_PER_PASS},
 	{"no-calibrate", no_argument, NULL, OPT_NO_CALIBRATE},
+	{"kernel-lib", required_argument, NULL, OPT_KERNEL_LIB},
 	{"quiet", no_argument, NULL, 'q'},
 	{NULL, 0, NULL, 0},
 };
@@ -331,6 +340,8 @@ void pmb_options_print_help(const char *argv0)
 	       "                          the first cores this process may use)\n"
 	       "  -e, --events LIST       counters: default, all, none, or a comma list of\n"
 	       "                          %s\n"
+	       "      --kernel-lib FILE   load kernel families from a shared object built\n"
+	       "                          against pmb_kernel.h (repeatable)\n"
 	       "  -b, --backend NAME      papi (hardware counters), timer (time only),\n"
 	       "                          sim (callgrind cache/branch simulation) (default: papi)\n"
 	       "      --max-events-per-pass N  PAPI events counted together at most; more\n"
@@ -425,6 +436,7 @@ int pmb_options_parse(struct pmb_options *opt, int argc, char **argv)
 		case OPT_MAX_PER_PASS: rc = apply_key(opt, "max_events_per_pass", optarg); break;
 		case OPT_NO_CALIBRATE: opt->calibrate = 0; break;
 		case OPT_FLAGSET: rc = apply_key(opt, "flagset", optarg); break;
+		case OPT_KERNEL_LIB: rc = apply_key(opt, "kernel_lib", optarg); break;
 		case OPT_NAME: rc = set_string(name, sizeof name, optarg, "--name"); break;
 		case OPT_RESUME:
 			rc = set_string(opt->resume_dir, sizeof opt->resume_dir, optarg, "--resume");

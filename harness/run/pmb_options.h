@@ -39,6 +39,8 @@ struct pmb_options {
 	uint64_t seed;
 	int interleave;
 	int quiet;
+	char kernel_libs[16][512]; /* --kernel-lib, in order (PMB_MAX_PLUGINS) */
+	size_t nkernel_libs;
 };
 
 void pmb_options_defaults(struct pmb_options *opt);

@@ -1,25 +1,35 @@
 #include "pmb_plan.h"
 #include "pmb_error.h"
 #include "pmb_parse.h"
+#include "pmb_plugin.h"
 
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Built-in families first, then those of --kernel-lib, in load order. */
+static const struct pmb_kernel *family_at(size_t i)
+{
+	size_t nbuiltin = 0;
+	while (pmb_kernel_families[nbuiltin])
+		nbuiltin++;
+	return i < nbuiltin ? pmb_kernel_families[i] : pmb_plugin_family(i - nbuiltin);
+}
+
 size_t pmb_plan_kernel_count(void)
 {
 	size_t n = 0;
-	for (const struct pmb_kernel *const *f = pmb_kernel_families; *f; f++)
-		for (const struct pmb_kernel *k = *f; k->family; k++)
+	for (size_t f = 0; family_at(f); f++)
+		for (const struct pmb_kernel *k = family_at(f); k->family; k++)
 			n++;
 	return n;
 }
 
 const struct pmb_kernel *pmb_plan_kernel_at(size_t i)
 {
-	for (const struct pmb_kernel *const *f = pmb_kernel_families; *f; f++)
-		for (const struct pmb_kernel *k = *f; k->family; k++)
+	for (size_t f = 0; family_at(f); f++)
+		for (const struct pmb_kernel *k = family_at(f); k->family; k++)
 			if (i-- == 0)
 				return k;
 	return NULL;
