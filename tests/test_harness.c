@@ -345,9 +345,12 @@ static struct pmb_topology_info fake_topology(void)
 	t.ncores = 2;
 	t.core_os_index[0] = 0;
 	t.core_os_index[1] = 1;
-	t.cache[0] = (struct pmb_cache_level){1, 48 << 10, 48 << 10, 64, 12};
-	t.cache[1] = (struct pmb_cache_level){2, 1 << 20, 1 << 20, 64, 8};
-	t.cache[2] = (struct pmb_cache_level){3, 32 << 20, 32 << 20, 64, 16};
+	t.cache[0] = (struct pmb_cache_level){.level = 1, .size_raw = 48 << 10, .size = 48 << 10,
+					      .line_size = 64, .assoc = 12};
+	t.cache[1] = (struct pmb_cache_level){.level = 2, .size_raw = 1 << 20, .size = 1 << 20,
+					      .line_size = 64, .assoc = 8};
+	t.cache[2] = (struct pmb_cache_level){.level = 3, .size_raw = 32 << 20, .size = 32 << 20,
+					      .line_size = 64, .assoc = 16};
 	t.llc_level = 3;
 	return t;
 }

@@ -58,10 +58,16 @@ static void write_caches(struct pmb_json *j, const struct pmb_topology_info *t)
 		pmb_json_int(j, "size_raw", (long long)t->cache[i].size_raw);
 		pmb_json_int(j, "line_size", t->cache[i].line_size);
 		pmb_json_int(j, "associativity", t->cache[i].assoc);
+		/* hwloc: reported; default: assumed (hwloc gave no size);
+		 * adjusted: reordered; none: no such level. */
+		pmb_json_string(j, "source", t->cache[i].source);
+		pmb_json_bool(j, "hwloc_object", t->cache[i].present);
 		pmb_json_close(j);
 	}
 	pmb_json_close(j);
 	pmb_json_int(j, "llc_level", t->llc_level);
+	pmb_json_int(j, "llc_shared_by_pus", t->llc_pus);
+	pmb_json_bool(j, "llc_looks_like_host_value", t->llc_host_value);
 	pmb_json_string(j, "topology_notes", t->notes);
 }
 
@@ -161,9 +167,12 @@ int pmb_meta_write(const struct pmb_meta *m)
 		pmb_json_int(&j, NULL, m->topo->core_os_index[i]);
 	pmb_json_close(&j);
 	pmb_json_string(&j, "hwloc_version", m->topo->hwloc_version);
+	pmb_json_string(&j, "hwloc_api_version", m->topo->hwloc_api_version);
+	pmb_json_string(&j, "hwloc_header_version", m->topo->hwloc_header_version);
 	write_caches(&j, m->topo);
 	pmb_json_bool(&j, "vm", m->sys->vm);
 	pmb_json_string(&j, "hypervisor", m->sys->hypervisor);
+	pmb_json_string(&j, "vm_evidence", m->sys->vm_evidence);
 	pmb_json_string(&j, "cpufreq_governor", m->sys->governor);
 	pmb_json_int(&j, "perf_event_paranoid", m->sys->perf_event_paranoid);
 	pmb_json_int(&j, "mem_total", (long long)m->sys->mem_total);

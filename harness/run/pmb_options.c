@@ -19,7 +19,7 @@ void pmb_options_defaults(struct pmb_options *opt)
 	snprintf(opt->flagset, sizeof opt->flagset, "default");
 	snprintf(opt->filter, sizeof opt->filter, "*");
 	opt->auto_sizes = 1;
-	opt->max_size = 128ull << 20;
+	opt->max_size = 8ull << 30; /* 4 x a 1152 MiB L3 fits; free memory caps further */
 	opt->threads[0] = 1;
 	opt->nthreads = 1;
 	opt->counters = PMB_CTR_DEFAULT_MASK;
@@ -334,7 +334,7 @@ void pmb_options_print_help(const char *argv0)
 	       "  -s, --sizes LIST        working-set sizes per thread: auto, or bytes with K/M/G\n"
 	       "                          suffixes (binary), comma-separated, MIN:MAX doubles\n"
 	       "                          (e.g. 4K,64K,1M or 1K:64M; default: auto)\n"
-	       "      --max-size SIZE     cap of the automatic sweep (default: 128M)\n"
+	       "      --max-size SIZE     cap of the automatic sweep (default: 8G)\n"
 	       "  -t, --threads LIST      thread counts, each thread on its own core (default: 1)\n"
 	       "      --cores LIST        OS indices of the cores for threads 0, 1, ... (default:\n"
 	       "                          the first cores this process may use)\n"

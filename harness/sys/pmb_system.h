@@ -4,13 +4,15 @@
 #ifndef PMB_SYSTEM_H
 #define PMB_SYSTEM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct pmb_system_info {
 	char host[64];
 	char kernel[200];
 	int vm;                    /* 1 when a hypervisor is reported */
-	char hypervisor[64];       /* vendor when known, "" otherwise */
+	char hypervisor[80];       /* its name when known (KVMKVMKVM, QEMU, xen), else "" */
+	char vm_evidence[64];      /* what said so: cpuid, dmi, cpuinfo flag, device-tree ... */
 	char governor[64];         /* cpufreq governor of cpu0, or "unavailable" */
 	int perf_event_paranoid;   /* -100 when unknown */
 	uint64_t mem_available;    /* bytes, 0 when unknown */
@@ -18,6 +20,21 @@ struct pmb_system_info {
 };
 
 void pmb_system_read(struct pmb_system_info *info);
+
+/* 1 when running under a hypervisor; its name (may be "") and what said
+ * so go to hypervisor and evidence (either may be NULL).  root prefixes
+ * the /proc and /sys paths: NULL for this machine (then x86 CPUID is asked
+ * too), a fake tree in tests. */
+int pmb_system_detect_vm(const char *root, char *hypervisor, size_t len, char *evidence,
+			 size_t evidence_len);
+
+/* CPU model from root/proc/cpuinfo: the Arm MIDR implementer and part
+ * mapped to a name, else x86's "model name".  Returns 0, or -1 if none. */
+int pmb_system_cpu_model(const char *root, char *buf, size_t len);
+
+/* "ARM Cortex-A57 (MIDR implementer 0x41 part 0xd07)"; an unknown part
+ * keeps the numbers. */
+void pmb_system_arm_cpu_name(unsigned impl, unsigned part, char *buf, size_t len);
 
 /* Share of time (0..1) that cpu `cpu` was busy over `ms` milliseconds
  * while we were idle: others' load on a core we are about to use. */

@@ -1,35 +1,112 @@
 #define _GNU_SOURCE
 #include "pmb_topology.h"
 #include "pmb_error.h"
+#include "pmb_parse.h"
+#include "pmb_system.h"
 
 #include <errno.h>
 #include <hwloc.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
-/* Bounds for believable cache sizes.  The biggest L3 shipping per socket is
- * in the hundreds of MB only on stacked-cache parts, and a VM's topology is
- * whatever the hypervisor advertises (a bhyve guest here reported ~500 MB of
- * L3 per core).  Above these we keep the raw value for the record but use
- * the clamp, so sweeps stay sane. */
-static const uint64_t cache_size_max[3] = {
-	256u * 1024,          /* L1d */
-	8u * 1024 * 1024,     /* L2 */
-	128u * 1024 * 1024,   /* L3 */
-};
+/* Assumed where hwloc gives no size (marked "default" in meta.json):
+ * typical of current x86 and Arm server cores. */
 static const uint64_t cache_size_default[3] = {
 	32u * 1024, 1024u * 1024, 32u * 1024 * 1024,
 };
+
+/* More LLC per hardware thread than any core gets outside stacked-cache
+ * parts (Zen 4: 4 MiB, Genoa-X: 12 MiB per core): in a VM that is the host's
+ * cache, advertised whole to a guest that owns a few of its cores. */
+#define LLC_PER_PU_HOST_HINT (8ull << 20)
 
 static hwloc_topology_t topology;
 static struct pmb_topology_info topology_info;
 static int topology_loaded;
 
-static void append_note(struct pmb_topology_info *info, const char *text)
+static void append_note(struct pmb_topology_info *info, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void append_note(struct pmb_topology_info *info, const char *fmt, ...)
 {
+	char text[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
 	size_t len = strlen(info->notes);
 	snprintf(info->notes + len, sizeof info->notes - len, "%s%s", len ? "; " : "", text);
+}
+
+static void set_source(struct pmb_cache_level *c, const char *source)
+{
+	snprintf(c->source, sizeof c->source, "%s", source);
+}
+
+void pmb_topology_settle_caches(struct pmb_topology_info *info, int vm)
+{
+	char a[32], b[32];
+	info->llc_level = 0;
+	info->llc_host_value = 0;
+	for (int i = 0; i < 3; i++) {
+		struct pmb_cache_level *c = &info->cache[i];
+		c->level = i + 1;
+		c->size = c->size_raw;
+		set_source(c, c->size ? "hwloc" : "none");
+		/* A cache cannot be larger than the memory behind it. */
+		if (c->size && info->mem_total && c->size > info->mem_total) {
+			append_note(info, "hwloc reports L%d = %s, more than the memory (%s); ignored",
+				    i + 1, pmb_format_size(c->size, a, sizeof a),
+				    pmb_format_size(info->mem_total, b, sizeof b));
+			c->size = 0;
+			set_source(c, "none");
+		}
+		if (c->size)
+			info->llc_level = i + 1;
+	}
+	if (info->llc_level == 0) {
+		for (int i = 0; i < 3; i++) {
+			info->cache[i].size = cache_size_default[i];
+			set_source(&info->cache[i], "default");
+		}
+		info->llc_level = 3;
+		append_note(info, "hwloc reports no cache sizes%s; assuming defaults L1d 32K, L2 1M, "
+			    "L3 32M",
+			    info->cache[0].present ? " (cache objects without a size)" : "");
+		return;
+	}
+	/* Inner levels without a size exist (the LLC is deeper): assume. */
+	for (int i = info->llc_level - 2; i >= 0; i--) {
+		struct pmb_cache_level *c = &info->cache[i];
+		if (c->size)
+			continue;
+		uint64_t outer = info->cache[i + 1].size;
+		c->size = cache_size_default[i] < outer / 4 ? cache_size_default[i] : outer / 4;
+		set_source(c, "default");
+		append_note(info, "hwloc reports %s L%d; assuming %s (default)",
+			    c->present ? "a size-0" : "no", i + 1, pmb_format_size(c->size, a, sizeof a));
+	}
+	/* An inner level larger than an outer one means the numbers are not
+	 * real; keep the order so "fits in level N" stays meaningful. */
+	for (int i = 1; i < info->llc_level; i++) {
+		struct pmb_cache_level *c = &info->cache[i];
+		if (c->size < info->cache[i - 1].size) {
+			c->size = info->cache[i - 1].size * 2;
+			set_source(c, "adjusted");
+			append_note(info, "L%d smaller than L%d; using %s", i + 1, i,
+				    pmb_format_size(c->size, a, sizeof a));
+		}
+	}
+	uint64_t llc = info->cache[info->llc_level - 1].size;
+	if (vm && info->llc_pus > 0 && llc / (uint64_t)info->llc_pus > LLC_PER_PU_HOST_HINT) {
+		info->llc_host_value = 1;
+		append_note(info, "VM: L%d %s for %d vCPU%s looks like the host's cache, shared with "
+			    "other guests; kept as reported",
+			    info->llc_level, pmb_format_size(llc, a, sizeof a), info->llc_pus,
+			    info->llc_pus == 1 ? "" : "s");
+	}
 }
 
 static void read_caches(struct pmb_topology_info *info)
@@ -38,44 +115,28 @@ static void read_caches(struct pmb_topology_info *info)
 						  HWLOC_OBJ_L3CACHE};
 	for (int i = 0; i < 3; i++) {
 		struct pmb_cache_level *c = &info->cache[i];
-		c->level = i + 1;
 		c->line_size = 64;
 		hwloc_obj_t obj = hwloc_get_obj_by_type(topology, types[i], 0);
-		if (obj && obj->attr) {
-			c->size_raw = obj->attr->cache.size;
-			if (obj->attr->cache.linesize)
-				c->line_size = obj->attr->cache.linesize;
-			c->assoc = obj->attr->cache.associativity > 0
-					   ? (unsigned)obj->attr->cache.associativity
-					   : 0;
-			info->llc_level = i + 1;
-		}
-		c->size = c->size_raw;
-		char note[160];
-		if (c->size_raw > cache_size_max[i]) {
-			c->size = cache_size_max[i];
-			snprintf(note, sizeof note,
-				 "hwloc reports L%d = %llu KiB, implausible; using %llu KiB", i + 1,
-				 (unsigned long long)(c->size_raw >> 10),
-				 (unsigned long long)(c->size >> 10));
-			append_note(info, note);
-		} else if (c->size_raw == 0 && i < 2) {
-			c->size = cache_size_default[i];
-			snprintf(note, sizeof note, "hwloc reports no L%d; assuming %llu KiB", i + 1,
-				 (unsigned long long)(c->size >> 10));
-			append_note(info, note);
-		}
+		if (!obj || !obj->attr)
+			continue;
+		c->present = 1;
+		c->size_raw = obj->attr->cache.size;
+		if (obj->attr->cache.linesize)
+			c->line_size = obj->attr->cache.linesize;
+		c->assoc = obj->attr->cache.associativity > 0
+				   ? (unsigned)obj->attr->cache.associativity
+				   : 0;
+		if (c->size_raw && obj->cpuset)
+			info->llc_pus = hwloc_bitmap_weight(obj->cpuset);
 	}
-	/* An inner level larger than an outer one means the numbers are not
-	 * real; keep the order so "fits in level N" stays meaningful. */
-	for (int i = 1; i < 3; i++) {
-		if (info->cache[i].size && info->cache[i].size < info->cache[i - 1].size) {
-			info->cache[i].size = info->cache[i - 1].size * 2;
-			append_note(info, "cache sizes not increasing by level; adjusted");
-		}
+	hwloc_obj_t root = hwloc_get_root_obj(topology);
+	info->mem_total = root->total_memory;
+	if (!info->mem_total) {
+		long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+		if (pages > 0 && page > 0)
+			info->mem_total = (uint64_t)pages * (uint64_t)page;
 	}
-	if (info->llc_level == 0)
-		info->llc_level = 2;
+	pmb_topology_settle_caches(info, pmb_system_detect_vm(NULL, NULL, 0, NULL, 0));
 }
 
 static void read_cores(struct pmb_topology_info *info)
@@ -111,11 +172,32 @@ static void read_cores(struct pmb_topology_info *info)
 		hwloc_obj_t pkg = hwloc_get_obj_by_type(topology, HWLOC_OBJ_PACKAGE, 0);
 		model = pkg ? hwloc_obj_get_info_by_name(pkg, "CPUModel") : NULL;
 	}
-	snprintf(info->cpu_model, sizeof info->cpu_model, "%s", model ? model : "unknown");
+	/* hwloc has no CPUModel on Arm: name the MIDR part from cpuinfo. */
+	if (model)
+		snprintf(info->cpu_model, sizeof info->cpu_model, "%s", model);
+	else if (pmb_system_cpu_model(NULL, info->cpu_model, sizeof info->cpu_model) != 0)
+		snprintf(info->cpu_model, sizeof info->cpu_model, "unknown");
 	/* Firmware pads the brand string with blanks. */
 	size_t len = strlen(info->cpu_model);
 	while (len && info->cpu_model[len - 1] == ' ')
 		info->cpu_model[--len] = '\0';
+}
+
+/* hwloc_get_api_version() is the loaded library's API version, which stays
+ * at the first release of a series (2.8.0 for 2.9.0); the library writes
+ * its own release into the root object's "hwlocVersion" info at discovery,
+ * so that is the runtime version.  (From an XML topology it is the
+ * exporting library's release, still a library that ran.) */
+static void read_versions(struct pmb_topology_info *info)
+{
+	unsigned v = hwloc_get_api_version();
+	snprintf(info->hwloc_api_version, sizeof info->hwloc_api_version, "%u.%u.%u", v >> 16,
+		 (v >> 8) & 0xff, v & 0xff);
+	snprintf(info->hwloc_header_version, sizeof info->hwloc_header_version, "%u.%u.%u",
+		 HWLOC_API_VERSION >> 16, (HWLOC_API_VERSION >> 8) & 0xff, HWLOC_API_VERSION & 0xff);
+	const char *rel = hwloc_obj_get_info_by_name(hwloc_get_root_obj(topology), "hwlocVersion");
+	snprintf(info->hwloc_version, sizeof info->hwloc_version, "%s",
+		 rel ? rel : info->hwloc_api_version);
 }
 
 int pmb_topology_load(const struct pmb_topology_info **info)
@@ -131,9 +213,7 @@ int pmb_topology_load(const struct pmb_topology_info **info)
 			return pmb_error("cannot load the hwloc topology: %s", strerror(errno));
 		}
 		memset(&topology_info, 0, sizeof topology_info);
-		unsigned v = hwloc_get_api_version();
-		snprintf(topology_info.hwloc_version, sizeof topology_info.hwloc_version,
-			 "%u.%u.%u", v >> 16, (v >> 8) & 0xff, v & 0xff);
+		read_versions(&topology_info);
 		read_caches(&topology_info);
 		read_cores(&topology_info);
 		if (topology_info.ncores == 0) {
