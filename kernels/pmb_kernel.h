@@ -24,6 +24,12 @@ struct pmb_kernel_ctx {
 	int thread;      /* worker index 0..T-1; each worker has its own ctx and data */
 	void *state;     /* the kernel's: setup allocates it, teardown frees it */
 	uint64_t result; /* run() stores what it computed; check() validates it */
+	/* Cache line size in bytes (hwloc's L1d), for kernels that lay data
+	 * out one item per line; set by the harness before setup. */
+	size_t line_size;
+	/* What setup got that the name cannot say (e.g. "thp=100%"); "" if
+	 * nothing.  The harness reports it with the point. */
+	char note[64];
 };
 
 struct pmb_kernel {

@@ -11,6 +11,7 @@
 	X(sum)             \
 	X(branch)          \
 	X(traversal)       \
+	X(latency)         \
 	X(stack_heap)      \
 	X(copy)            \
 	X(alloc)

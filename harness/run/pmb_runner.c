@@ -199,7 +199,8 @@ static void *worker_main(void *arg)
 	void *cstate = NULL;
 	int have_ctx = 0, have_counters = 0;
 	int core = pmb_plan_core_for(r->opt, r->topo, w->index);
-	struct pmb_kernel_ctx ctx = {.n = p->n_elems, .seed = r->opt->seed, .thread = w->index};
+	struct pmb_kernel_ctx ctx = {.n = p->n_elems, .seed = r->opt->seed, .thread = w->index,
+				     .line_size = r->topo->cache[0].line_size};
 	char msg[1024];
 
 	if (pmb_topology_pin_thread(core) != 0) {

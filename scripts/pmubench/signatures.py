@@ -101,6 +101,8 @@ ALLOCS = {
     "branch/sorted_branchy": ZERO, "branch/random_branchy": ZERO,
     "branch/sorted_branchless": ZERO, "branch/random_branchless": ZERO,
     "traversal/array": ZERO, "traversal/list_ordered": ZERO, "traversal/list_shuffled": ZERO,
+    "latency/chase": ZERO, "latency/chase_lines": ZERO, "latency/chase_huge": ZERO,
+    "latency/stride": ZERO,
     "stack_heap/stack": ZERO,
     "stack_heap/heap": lambda n: math.ceil(n / 16) / n,   # one buffer per 16-elem chunk
     "copy/borrow": ZERO,
@@ -201,6 +203,30 @@ sig("traversal/list_shuffled", ("l1", "mid"), "llc_misses", "max", 0.0, 0.01,
     hw_tolerance=0.05, why="fits in the LLC")
 sig("traversal/list_shuffled", "beyond", "llc_misses", "approx", 0.8, 0.05, hw_tolerance=0.7,
     hw_expect=1.0, why="~1 per node; sim 4M vs 1M LL: 1 - 1/4 + LRU = 0.81")
+
+# ---- latency: one pointer per 64-byte line, one load per element -------------
+# At 4K a pass is only 64 loads, so the per-sample work (19 Ir, the lines the
+# harness evicts between samples) shows per element: checked per run there.
+LATENCY = ("latency/chase", "latency/chase_lines", "latency/chase_huge", "latency/stride")
+for _k in LATENCY:
+    sig(_k, ALL, "instructions", "approx", {"l1": 3.33, "mid": 2.39, "beyond": 2.376}, 0.05,
+        hw_tolerance=None, why="as compiled: load + add, loop unrolled x8 (3/8); + the sample's own at 4K")
+    sig(_k, ALL, "branches", "approx", {"l1": 0.234, "mid": 0.127, "beyond": 0.125}, 0.01,
+        hw_tolerance=None, why="as compiled: one per 8 loads; + the sample's own at 4K")
+    sig(_k, ALL, "branch_misses", "per_run_max", 0.0, 16, hw_tolerance=32,
+        why="the loop exit and the sample's own code: a fixed per-sample count (sim 1-7)")
+    sig(_k, "l1", "l1d_misses", "per_run_max", 0.0, 16, hw_tolerance=64,
+        why="~0 within L1 (the harness evicts ~14 of 64 lines between samples)")
+    sig(_k, ("l1", "mid"), "llc_misses", "max", 0.0, 0.01, hw_tolerance=0.05, why="fits in the LLC")
+for _k in LATENCY[:3]:
+    sig(_k, OUT, "l1d_misses", "approx", 1.0, 0.01, hw_tolerance=0.2,
+        why="every load a new line, in an order no prefetcher follows")
+    sig(_k, "beyond", "llc_misses", "approx", 1.0, 0.01, hw_tolerance=0.3,
+        why="every load a new line; the cycle is 4x the LL")
+sig("latency/stride", OUT, "l1d_misses", "approx", 1.0, 0.01, hw_tolerance=None,
+    why="a new line per load; sim only: a hardware prefetcher brings lines in ahead")
+sig("latency/stride", "beyond", "llc_misses", "approx", 1.0, 0.01, hw_tolerance=None,
+    why="sim only (no prefetcher in the model)")
 
 # ---- copy ---------------------------------------------------------------------
 sig("copy/borrow", ALL, "instructions", "approx", 22.4, 0.4, hw_tolerance=None,
