@@ -64,7 +64,7 @@ struct pmb_kernel {
  * its family with PMB_PLUGIN_KERNELS(array).  The ABI number changes when
  * struct pmb_kernel or struct pmb_kernel_ctx change, so an old plugin is
  * refused with a message instead of crashing.  Example: docs/examples/plugin. */
-#define PMB_KERNEL_ABI 1
+#define PMB_KERNEL_ABI 2
 #define PMB_PLUGIN_KERNELS(array)                                                  \
 	__attribute__((visibility("default"))) const int pmb_plugin_abi = PMB_KERNEL_ABI; \
 	__attribute__((visibility("default"))) const struct pmb_kernel *const pmb_plugin_kernels = (array)
