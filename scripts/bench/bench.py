@@ -4,7 +4,7 @@
 Runs the built pmubench (and likwid-bench as a reference) and prints one
 table: check, goal, measured value, PASS/FAIL.  The same rows go to
 <out>/bench-<host>-<UTC>/bench.csv and bench.json (with every detail and
-the pmubench run directories behind them).  README-bench.md explains the
+the pmubench run directories behind them).  docs/bench.md explains the
 method; the goals are issue 4's:
 
   P1  overhead per sample <= 1.2 x (2 wall reads + 2 tick reads + one
@@ -55,7 +55,7 @@ LIKWID_REPEATS = 5
 # SCHED_FIFO (root only): no other task of this machine can preempt a sample,
 # so what is left is the hypervisor's and the memory system's noise.  Longer
 # or shorter samples (0.2 to 20 ms) were tried on the 2-vCPU VM and were no
-# better: README-bench.md "Measured on this machine".
+# better: docs/bench.md "Measured on the development VM".
 P2_RT_PREFIX = ["chrt", "-f", "10"]
 
 SIZE_SUFFIX = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}

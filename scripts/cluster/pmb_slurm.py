@@ -1,4 +1,4 @@
-"""Shared by scripts/cluster/slurm-submit and scripts/cluster/slurm-gather (README-slurm.md).
+"""Shared by scripts/cluster/slurm-submit and scripts/cluster/slurm-gather (docs/cluster.md).
 
 A *campaign* is one `make slurm`: one Slurm job array, one task per node,
 and its re-submissions.  On disk (shared storage):

@@ -1,4 +1,4 @@
-# scripts/mk/bench.mk — `make bench`: pmubench's own benchmark (README-bench.md).
+# scripts/mk/bench.mk — `make bench`: pmubench's own benchmark (docs/bench.md).
 # Included by the Makefile after its build section: uses $(BIN), $(CONFIG),
 # $(PYTHON), $(OUT) and the `build` and `deps-bench` targets from there.
 #

@@ -1,6 +1,6 @@
 # scripts/mk/checks.mk — sanitizer, memcheck and fuzzing targets; the Makefile
 # includes this after its own variables (LIB_SRC, WRAP, LIBS, HEADERS,
-# compile_flags).  README-reliability.md explains each.
+# compile_flags).  docs/reliability.md explains each.
 #
 #   make check-asan        ASan+UBSan build of pmubench and the cmocka tests
 #                          (build/asan/), run them, plus a small sweep

@@ -1,4 +1,4 @@
-# scripts/mk/profile.mk — `make profile` and `make heap` (README-profile.md).
+# scripts/mk/profile.mk — `make profile` and `make heap` (docs/profile.md).
 # Included by the Makefile after its build section: uses $(BIN), $(CONFIG),
 # $(FLAGSET), $(OUT) and the `build` target from there.
 #

@@ -1,5 +1,5 @@
 # scripts/mk/slurm.mk — `make slurm`, `make slurm-gather`, `make slurm-resubmit`
-# (README-slurm.md).  Included by the Makefile; uses $(CONFIG), $(OUT),
+# (docs/cluster.md).  Included by the Makefile; uses $(CONFIG), $(OUT),
 # $(PYTHON) and install_missing from there.  The repository and OUT
 # must be on storage shared by the submit host and the nodes.
 #

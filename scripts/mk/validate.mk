@@ -1,7 +1,7 @@
 # scripts/mk/validate.mk — `make validate`: check the counter signatures of
 # scripts/pmubench/signatures.py on this machine's hardware counters.
 # Included by the Makefile after its own variables (BIN, CONFIG, FLAGSET,
-# OUT, PYTHON); README-sim.md "make validate".
+# OUT, PYTHON); docs/sim.md "make validate".
 #
 #   make validate                   papi run of every kernel (the config's
 #                                   sizes, short sampling), then the checks

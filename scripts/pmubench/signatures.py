@@ -21,7 +21,7 @@ not checked on hardware.  allocs are exact everywhere: they are counted by
 the wrapped allocator, not by a PMU.
 
 Run `PYTHONPATH=scripts /usr/bin/python3 -m pmubench.signatures RUN_DIR` to print a run's
-per-element table in the layout of README-sim.md.
+per-element table in the layout of docs/sim.md.
 """
 
 import math
@@ -54,7 +54,7 @@ COLUMNS = ("instructions", "l1d_misses", "llc_misses", "branches", "branch_misse
 # command (allocs always; instructions and branches for kernels that do not
 # allocate); the miss columns, and instructions/branches of kernels that go
 # through glibc malloc, within max(DETERMINISM_MISS_FLOOR,
-# DETERMINISM_MISS_TOL * n) events per sample (README-sim.md "Determinism").
+# DETERMINISM_MISS_TOL * n) events per sample (docs/sim.md "Determinism").
 EXACT_COLUMNS = ("instructions", "branches", "allocs")
 MISS_COLUMNS = ("l1d_misses", "llc_misses", "branch_misses")
 DETERMINISM_MISS_TOL = 0.005   # events per element

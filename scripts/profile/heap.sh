@@ -6,7 +6,7 @@
 # usage: scripts/profile/heap.sh [--bin BIN] [--config FILE] [--out DIR] [--flagset NAME]
 #                        [--samples N] KERNEL SIZE
 #
-# What is compared (README-profile.md, "make heap"): DHAT sees the whole
+# What is compared (docs/profile.md, "make heap"): DHAT sees the whole
 # process (libc, hwloc, inih, the harness, setup, warm-up), the counting
 # allocator only the measured passes.  So the point runs twice under DHAT,
 # once with 1 sample and once with N, each sample exactly `iters` passes,

@@ -2,7 +2,7 @@
 # Bad input, case by case: every one must exit non-zero with ONE clear
 # error line (what is wrong and how to fix it; asserted on a key phrase),
 # no Python traceback, and no lost or half-written rows.  The table in
-# README-reliability.md lists the same cases and messages.
+# docs/reliability.md lists the same cases and messages.
 #
 # Some cases need root (mount, chattr, sysctl, setpriv); they print
 # `skip - ...` otherwise.

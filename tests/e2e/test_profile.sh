@@ -3,7 +3,7 @@
 # A perf profile of traversal/list_shuffled names its run function among the
 # top 5 self-time entries, and the flamegraph is one offline HTML file that
 # names it too; DHAT agrees exactly with the counting allocator (the method:
-# README-profile.md) for alloc/bad, alloc/best, stack_heap/heap, copy/deep_copy.
+# docs/profile.md) for alloc/bad, alloc/best, stack_heap/heap, copy/deep_copy.
 # Each check prints `ok - ` / `not ok - ` / `skip - `; exits 0 unless broken.
 set -u
 cd "$(dirname "$0")/../.." || exit 1

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end against a real Slurm (README-slurm.md): a single-node cluster on
+# End-to-end against a real Slurm (docs/cluster.md): a single-node cluster on
 # this machine (tests/slurm/cluster.sh: munged, slurmctld, slurmd), then
 #   make slurm CONFIG=ci NODES=<host>,<host>   a 2-task array; task 1 is made
 #                                              to fail (PMB_SLURM_FAIL_TASK=1,

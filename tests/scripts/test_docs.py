@@ -1,0 +1,137 @@
+"""The documentation points only inside the repository, at things that
+exist: README.md and docs/*.md links (with their #anchors), the source paths
+they name, and every README-*.md / docs/*.md mentioned anywhere."""
+
+import glob
+import os
+import re
+import subprocess
+import unittest
+
+from helpers import ROOT
+
+DOCS = ["README.md"] + sorted(os.path.relpath(p, ROOT)
+                              for p in glob.glob(os.path.join(ROOT, "docs", "*.md")))
+OUTSIDE = ".." + "/shared"  # spelled apart so this file does not match itself
+LINK = re.compile(r"(?<!!)\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)"
+                  r"|^\s*\[[^\]\n]+\]:\s*(\S+)", re.M)
+IMAGE = re.compile(r"!\[[^\]\n]*\]\(\s*([^)\s]+)\s*\)")
+# Source-tree paths named in the text, e.g. `scripts/pmubench/load.py`;
+# generated trees (build/, results/) and patterns (<name>, *, {a,b}) are not.
+SOURCE_PATH = re.compile(r"(?<![\w/.<$-])((?:harness|kernels|scripts|tests|configs|docs)"
+                         r"/[\w./-]*[\w/])(?![\w*<{$])")
+DOC_MENTION = re.compile(r"(?<![\w/.-])((?:docs/)?[\w-]+\.md|README[\w-]*\.md)\b")
+
+
+def read(rel):
+    with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
+        return f.read()
+
+
+def slug(heading):
+    """GitHub's anchor for a heading: lower case, markup and punctuation
+    dropped, spaces to hyphens."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)  # links: keep their text
+    text = re.sub(r"[^\w\- ]", "", text.strip().lower())
+    return text.replace(" ", "-")
+
+
+def anchors(rel):
+    seen, out = {}, set()
+    fenced = False
+    for line in read(rel).splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        if fenced or not re.match(r"#{1,6} ", line):
+            continue
+        s = slug(line.lstrip("#"))
+        n = seen.get(s, 0)
+        seen[s] = n + 1
+        out.add(s if n == 0 else "%s-%d" % (s, n))
+    return out
+
+
+def tracked_text_files():
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout.split("\n")
+    for rel in files:
+        if not rel or rel.startswith(("tests/fuzz/corpus/", "tests/fixtures/")):
+            continue
+        path = os.path.join(ROOT, rel)
+        if not os.path.isfile(path):
+            continue
+        try:
+            yield rel, read(rel)
+        except UnicodeDecodeError:
+            continue
+
+
+class DocLinks(unittest.TestCase):
+    def test_docs_exist(self):
+        self.assertIn("README.md", DOCS)
+        self.assertGreaterEqual(len(DOCS), 5, DOCS)
+
+    def test_relative_links_resolve_inside_the_repository(self):
+        bad = []
+        checked = 0
+        for doc in DOCS:
+            text = read(doc)
+            targets = [a or b for a, b in LINK.findall(text)] + IMAGE.findall(text)
+            for target in targets:
+                if re.match(r"[a-z][a-z0-9+.-]*:", target, re.I):
+                    continue  # http:, https:, mailto:
+                path, _, frag = target.partition("#")
+                base = os.path.dirname(os.path.join(ROOT, doc))
+                dest = os.path.realpath(os.path.join(base, path)) if path else os.path.join(ROOT, doc)
+                checked += 1
+                if not (dest + os.sep).startswith(os.path.realpath(ROOT) + os.sep):
+                    bad.append("%s: %s points outside the repository" % (doc, target))
+                elif not os.path.exists(dest):
+                    bad.append("%s: %s does not exist" % (doc, target))
+                elif frag and dest.endswith(".md") and frag not in anchors(os.path.relpath(dest, ROOT)):
+                    bad.append("%s: %s: no heading with anchor #%s" % (doc, target, frag))
+        self.assertGreater(checked, 10, "README.md and docs/ should link to each other")
+        self.assertEqual(bad, [], "\n".join(bad))
+
+    def test_source_paths_named_in_docs_exist(self):
+        bad = []
+        for doc in DOCS:
+            for p in sorted(set(SOURCE_PATH.findall(read(doc)))):
+                if not os.path.exists(os.path.join(ROOT, p)):
+                    bad.append("%s: names %s, which does not exist" % (doc, p))
+        self.assertEqual(bad, [], "\n".join(bad))
+
+    def test_every_doc_mentioned_anywhere_exists(self):
+        bad = []
+        for rel, text in tracked_text_files():
+            for m in sorted(set(DOC_MENTION.findall(text))):
+                if m.startswith("README") or m.startswith("docs/"):
+                    if not os.path.exists(os.path.join(ROOT, m)):
+                        bad.append("%s: mentions %s, which does not exist" % (rel, m))
+        self.assertEqual(bad, [], "\n".join(bad))
+
+    def test_nothing_points_at_the_shared_folder(self):
+        bad = [rel for rel, text in tracked_text_files() if OUTSIDE in text]
+        self.assertEqual(bad, [], "these files mention %s, outside the repository: %s"
+                         % (OUTSIDE, ", ".join(bad)))
+
+    def test_readme_is_short(self):
+        n = read("README.md").count("\n")
+        self.assertLessEqual(n, 300, "README.md has %d lines; move detail under docs/" % n)
+
+    def test_readme_lists_every_doc(self):
+        readme = read("README.md")
+        missing = [d for d in DOCS[1:] if "(%s)" % d not in readme]
+        self.assertEqual(missing, [], "README.md's doc index lacks " + ", ".join(missing))
+
+
+class Slug(unittest.TestCase):
+    def test_github_rules(self):
+        self.assertEqual(slug(" The instrument's own benchmark: `make bench`"),
+                         "the-instruments-own-benchmark-make-bench")
+        self.assertEqual(slug(" Measured on the development VM (2026-11-25)"),
+                         "measured-on-the-development-vm-2026-11-25")
+
+
+if __name__ == "__main__":
+    unittest.main()
