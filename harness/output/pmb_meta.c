@@ -160,6 +160,8 @@ int pmb_meta_write(const struct pmb_meta *m)
 	pmb_json_string(&j, "host", m->sys->host);
 	pmb_json_string(&j, "os", m->sys->kernel);
 	pmb_json_string(&j, "cpu_model", m->topo->cpu_model);
+	pmb_json_string(&j, "cpu_microcode", m->sys->microcode);
+	pmb_json_string(&j, "cpu_flags", m->sys->cpu_flags);
 	pmb_json_int(&j, "cores", m->topo->ncores);
 	pmb_json_int(&j, "pus", m->topo->npus);
 	pmb_json_array(&j, "core_os_index");

@@ -38,6 +38,31 @@ static uint64_t meminfo_kb(const char *key)
 	return kb;
 }
 
+/* The value of the first "key : value" line of /proc/cpuinfo (the first
+ * CPU's), or "" when absent. */
+static void cpuinfo_field(const char *key, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	if (!f)
+		return;
+	char line[8192];
+	size_t klen = strlen(key);
+	while (fgets(line, sizeof line, f)) {
+		if (strncmp(line, key, klen) || (line[klen] != ' ' && line[klen] != '\t' &&
+						 line[klen] != ':'))
+			continue;
+		char *v = strchr(line, ':');
+		if (!v)
+			continue;
+		v += strspn(v + 1, " \t") + 1;
+		v[strcspn(v, "\n")] = '\0';
+		snprintf(buf, len, "%s", v);
+		break;
+	}
+	fclose(f);
+}
+
 /* root + path: the machine's file, or a test's fake tree. */
 static int read_file_at(const char *root, const char *path, char *buf, size_t len)
 {
@@ -221,6 +246,10 @@ void pmb_system_read(struct pmb_system_info *info)
 		info->perf_event_paranoid = atoi(buf);
 	info->mem_available = meminfo_kb("MemAvailable") * 1024;
 	info->mem_total = meminfo_kb("MemTotal") * 1024;
+	cpuinfo_field("microcode", info->microcode, sizeof info->microcode);
+	cpuinfo_field("flags", info->cpu_flags, sizeof info->cpu_flags);
+	if (!info->cpu_flags[0])
+		cpuinfo_field("Features", info->cpu_flags, sizeof info->cpu_flags);
 }
 
 static int read_cpu_times(int cpu, unsigned long long *busy, unsigned long long *total)

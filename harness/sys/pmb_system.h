@@ -17,6 +17,10 @@ struct pmb_system_info {
 	int perf_event_paranoid;   /* -100 when unknown */
 	uint64_t mem_available;    /* bytes, 0 when unknown */
 	uint64_t mem_total;
+	/* /proc/cpuinfo of the first CPU: nodes of one CPU model can still
+	 * differ here (microcode update, a feature disabled in firmware). */
+	char microcode[32];        /* "" when the kernel does not say */
+	char cpu_flags[4096];      /* x86 "flags" / arm64 "Features", "" if unknown */
 };
 
 void pmb_system_read(struct pmb_system_info *info);
