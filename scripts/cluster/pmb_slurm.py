@@ -173,6 +173,48 @@ def slurm_states(job_id):
     return out
 
 
+def node_state(node):
+    """(State, Reason) of a node from `scontrol show node`, e.g.
+    ('DOWN+NOT_RESPONDING', 'Not responding'); None when unknown."""
+    if not node:
+        return None
+    p = run_cmd(["scontrol", "-o", "show", "node", node], check=False)
+    m = re.search(r"\bState=(\S+)", p.stdout) if p.returncode == 0 else None
+    if not m:
+        return None
+    r = re.search(r"\bReason=(.*?)(?: \[[^]]*\])?\s*$", p.stdout.strip())
+    return m.group(1), (r.group(1).strip() if r else "")
+
+
+def lost_node(host, job_state):
+    """'node2 is DOWN+NOT_RESPONDING (Not responding)' when the task's node
+    is down, drained or failed (or the job ended NODE_FAIL); '' otherwise."""
+    st = node_state(host)
+    bad = ("DOWN", "DRAIN", "FAIL", "NOT_RESPONDING", "POWER")
+    if st and any(b in st[0] for b in bad):
+        return "node %s is %s%s" % (host, st[0], " (%s)" % st[1] if st[1] else "")
+    if job_state == "NODE_FAIL":
+        return "node %s failed under the job (NODE_FAIL)%s" % (
+            host or "?", "; now %s" % st[0] if st else "")
+    return ""
+
+
+def counters_summary(meta):
+    """(short, pmu) from meta.json: '4/11' counters counted of those asked
+    for, and '' when the hardware PMU counted (cycles), else why not."""
+    c = meta.get("counters") or {}
+    asked = [k for k, v in c.items() if isinstance(v, dict) and v.get("requested")]
+    got = [k for k in asked if c[k].get("available")]
+    cyc = c.get("cycles") if isinstance(c.get("cycles"), dict) else {}
+    pmu = ""
+    if cyc.get("requested") and not cyc.get("available"):
+        pmu = "no hardware PMU: cycles not counted (%s)" % (
+            (cyc.get("reason") or "no reason given").split(";")[0])
+    elif meta.get("backend") in ("timer",):
+        pmu = "backend timer: no counters asked for"
+    return "%d/%d" % (len(got), len(asked)), pmu
+
+
 def wait_for(job_ids, timeout=None, poll=5, say=print):
     t0 = time.time()
     last = None
@@ -260,7 +302,7 @@ def task_report(camp, task, states):
     rep = {"task": task, "array_job_id": last_job, "slurm_job_id": "",
            "host": "", "cpu_model": "", "run_dir": "", "ok": False,
            "reason": "", "slurm_state": "", "attempts": len(attempts),
-           "node": "", "run": None}
+           "node": "", "run": None, "counters": "", "pmu": ""}
     nodes = camp.get("nodes")
     if isinstance(nodes, list) and task < len(nodes):
         rep["node"] = nodes[task]
@@ -288,6 +330,7 @@ def task_report(camp, task, states):
             rep.update(ok=True, run_dir=d, run=run, reason="",
                        host=run.meta.get("host") or rep["host"],
                        cpu_model=run.meta.get("cpu_model") or rep["cpu_model"])
+            rep["counters"], rep["pmu"] = counters_summary(run.meta)
             return rep
     if checked:
         rep["run_dir"] = checked[0][0]
@@ -308,4 +351,8 @@ def task_report(camp, task, states):
                          "the script ran")
     if st and st.get("JobState") in ("PENDING", "RUNNING", "CONFIGURING", "COMPLETING"):
         rep["reason"] = "still %s" % st["JobState"].lower()
+    else:
+        lost = lost_node(rep["host"], st.get("JobState") if st else "")
+        if lost:
+            rep["reason"] = "%s; %s" % (lost, rep["reason"] or "no run")
     return rep

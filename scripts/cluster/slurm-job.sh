@@ -73,7 +73,11 @@ fi
 
 # 2. run, in a job step that leaves the pinning to hwloc (--cpu-bind=none)
 case $tdir in /*) ;; *) tdir=$repo/$tdir ;; esac
-cmd=(make -s -C "$tree" run CONFIG="$cfg" OUT="$tdir" ARGS="-q ${PMB_SLURM_ARGS:-}")
+# %N in ARGS: this node's short host name (as in sbatch file names), e.g.
+# ARGS='--name ci-%N' gives each node's run its own name (and gather group)
+args=${PMB_SLURM_ARGS:-}
+args=${args//%N/$host}
+cmd=(make -s -C "$tree" run CONFIG="$cfg" OUT="$tdir" ARGS="-q $args")
 srun=()
 if [ -n "${SLURM_JOB_ID:-}" ] && command -v srun >/dev/null; then
 	# the step gets every CPU of the allocation (a default step has one CPU,
@@ -93,7 +97,7 @@ if [ "$fail" = 1 ]; then
 	setsid "${cmd[@]}" >"$tdir/stdout-$job.txt" &  # no srun: its own process group
 	pid=$!
 	for _ in $(seq 600); do
-		for f in "$tdir/$cfg"-*/size-*.csv; do  # a first row written
+		for f in "$tdir"/*/size-*.csv; do  # a first row written
 			[ -f "$f" ] && [ "$(wc -l <"$f")" -ge 2 ] && break 2
 		done
 		kill -0 "$pid" 2>/dev/null || break
@@ -109,7 +113,7 @@ fi
 run_dir=$(tail -n 1 "$tdir/stdout-$job.txt" 2>/dev/null)
 if [ -z "$run_dir" ] || [ ! -d "$run_dir" ]; then
 	# failed before printing it: the newest run directory of this task
-	run_dir=$(ls -1dt "$tdir"/"$cfg"-*/ 2>/dev/null | head -n 1)
+	run_dir=$(ls -1dt "$tdir"/*/ 2>/dev/null | head -n 1)
 	run_dir=${run_dir%/}
 fi
 if [ "$rc" -eq 0 ]; then

@@ -114,13 +114,27 @@ def compare(ga, gb, la, metric, threshold, alpha, seed):
         ratio = mb / ma if ma else (1.0 if mb == ma else math.inf)
         lo, hi = ratio_ci(a, b, key_seed(seed, key))
         p = mann_whitney_p(a, b)
-        change = (ratio - 1) * 100
+        row.update(median_a=ma, median_b=mb, ratio=ratio, ci_low=lo,
+                   ci_high=hi, change_pct=(ratio - 1) * 100, p_value=p)
+        rows.append(row)
+    return decide(rows, alpha, threshold)
+
+
+def decide(rows, alpha, threshold):
+    """The one significance rule (make compare, compare_many, slurm-gather):
+    each row with a ratio and p_value gets verdict 'slower'/'faster' when
+    p < alpha and |ratio - 1| > threshold %, else 'same'; rows without
+    samples (NaN ratio) get 'n/a'.  Sets change_pct; returns rows."""
+    for row in rows:
+        ratio, p = row.get("ratio", math.nan), row.get("p_value", math.nan)
+        if ratio is None or math.isnan(ratio):
+            row.update(change_pct=math.nan, verdict="n/a")
+            continue
+        row["change_pct"] = change = (ratio - 1) * 100
         verdict = "same"
         if not math.isnan(p) and p < alpha and abs(change) > threshold:
             verdict = "slower" if ratio > 1 else "faster"
-        row.update(median_a=ma, median_b=mb, ratio=ratio, ci_low=lo,
-                   ci_high=hi, change_pct=change, p_value=p, verdict=verdict)
-        rows.append(row)
+        row["verdict"] = verdict
     return rows
 
 

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
-"""Compare N pmubench runs grouped by CPU model (meta.json cpu_model).
+"""Compare N pmubench runs grouped by CPU (meta.json cpu_model, and the
+microcode, CPU flags and run name where runs of one model differ).
 
-Runs of the same CPU model are pooled (their samples together, plus the
-spread of the per-run medians); each model is compared with a baseline model
-the way compare.py compares two runs: median ratio with a seeded 95%
-bootstrap CI and a Mann-Whitney U p-value.  Used by scripts/cluster/slurm-gather to
+Runs of one group are pooled (their samples together, plus the spread of
+the per-run medians); each group is compared with a baseline group the way
+compare.py compares two runs: median ratio with a seeded 95% bootstrap CI,
+a Mann-Whitney U p-value and compare.decide's verdict.  Used by scripts/cluster/slurm-gather to
 compare the nodes of a cluster; works on any run directories.
 """
 
@@ -17,27 +18,69 @@ import numpy as np  # noqa: E402
 
 from pmubench.load import (METRICS, PmbError, bootstrap_median_ci,  # noqa: E402
                       load_run, metric_unit, scripts_main)
-from pmubench.compare import (write_csv, bench_name, fmt_num, fmt_p, groups, key_seed,  # noqa: E402
-                     mann_whitney_p, ratio_ci, select)
+from pmubench.compare import (bench_name, decide, fmt_num, fmt_p, groups,  # noqa: E402
+                              key_seed, mann_whitney_p, ratio_ci, select, write_csv)
 
-CSV_COLUMNS = ["cpu_model", "runs", "hosts", "kernel", "variant", "size_bytes",
-               "cache_level", "threads", "metric", "samples", "median",
-               "ci_low", "ci_high", "run_median_min", "run_median_max",
-               "baseline", "ratio", "ratio_ci_low", "ratio_ci_high", "p_value"]
+CSV_COLUMNS = ["group", "cpu_model", "cpu_microcode", "name", "runs", "hosts",
+               "kernel", "variant", "size_bytes", "cache_level", "threads",
+               "metric", "samples", "median", "ci_low", "ci_high",
+               "run_median_min", "run_median_max", "baseline", "ratio",
+               "ratio_ci_low", "ratio_ci_high", "p_value", "change_pct", "verdict"]
 
 
-def model_of(run):
-    return str(run.meta.get("cpu_model") or "unknown CPU").strip()
+def run_facts(run):
+    """What decides a run's group: the CPU model, and where nodes of one
+    model can still differ, microcode and CPU flags (meta.json, from
+    /proc/cpuinfo), and the run's name (--name, default the config)."""
+    m = run.meta
+    return {"cpu_model": str(m.get("cpu_model") or "unknown CPU").strip(),
+            "cpu_microcode": str(m.get("cpu_microcode") or ""),
+            "cpu_flags": frozenset(str(m.get("cpu_flags") or "").split()),
+            "name": str(m.get("config") or "")}
+
+
+def group_labels(facts):
+    """One label per distinct facts tuple: the CPU model, plus in brackets
+    only what differs between runs of that model (microcode, flags beyond
+    the ones all of them have, name)."""
+    by_model = {}
+    for f in facts:
+        by_model.setdefault(f["cpu_model"], []).append(f)
+    labels = {}
+    for f in facts:
+        same = by_model[f["cpu_model"]]
+        extra = []
+        if len({g["cpu_microcode"] for g in same}) > 1:
+            extra.append("microcode %s" % (f["cpu_microcode"] or "?"))
+        if len({g["cpu_flags"] for g in same}) > 1:
+            common = frozenset.intersection(*[g["cpu_flags"] for g in same])
+            more = sorted(f["cpu_flags"] - common)
+            extra.append("flags " + ("?" if not f["cpu_flags"] else
+                                     " ".join("+" + x for x in more[:6])
+                                     + (" ..." if len(more) > 6 else "")
+                                     if more else "common only"))
+        if len({g["name"] for g in same}) > 1:
+            extra.append("name %s" % f["name"])
+        labels[group_key(f)] = f["cpu_model"] + (" [%s]" % ", ".join(extra) if extra else "")
+    return labels
+
+
+def group_key(f):
+    return (f["cpu_model"], f["cpu_microcode"], f["cpu_flags"], f["name"])
 
 
 def group_runs(runs, metric, flagset=None):
-    """{cpu_model: {"runs": [Run], "values": {key: [array per run]},
-    "levels": {key: level}}} in first-seen order."""
+    """{label: {"runs": [Run], "facts": {...}, "values": {key: [array per
+    run]}, "levels": {key: level}}} in first-seen order, one entry per
+    group (run_facts)."""
+    facts = [run_facts(r) for r in runs]
+    labels = group_labels(facts)
     models = {}
-    for run in runs:
+    for run, f in zip(runs, facts):
         raw = select(run, flagset, run.name)
         g, levels = groups(raw, metric)
-        m = models.setdefault(model_of(run), {"runs": [], "values": {}, "levels": {}})
+        m = models.setdefault(labels[group_key(f)],
+                              {"runs": [], "facts": f, "values": {}, "levels": {}})
         m["runs"].append(run)
         for key, v in g.items():
             m["values"].setdefault(key, []).append(v)
@@ -45,8 +88,13 @@ def group_runs(runs, metric, flagset=None):
     return models
 
 
-def compare_models(models, metric, baseline=None, seed=1):
-    """Tidy rows (CSV_COLUMNS), one per model x benchmark point."""
+def hosts_of(m):
+    return sorted({str(r.meta.get("host") or "?") for r in m["runs"]})
+
+
+def compare_models(models, metric, baseline=None, seed=1, alpha=0.05, threshold=1.0):
+    """Tidy rows (CSV_COLUMNS), one per group x benchmark point; verdicts
+    by compare.decide (the rule of make compare)."""
     names = list(models)
     if not names:
         raise PmbError("no runs to compare")
@@ -55,7 +103,7 @@ def compare_models(models, metric, baseline=None, seed=1):
     else:
         hits = [n for n in names if baseline.lower() in n.lower()]
         if len(hits) != 1:
-            raise PmbError("--baseline %r matches %s; CPU models: %s"
+            raise PmbError("--baseline %r matches %s; groups: %s"
                            % (baseline, "nothing" if not hits else "several",
                               "; ".join(names)))
         base = hits[0]
@@ -64,7 +112,7 @@ def compare_models(models, metric, baseline=None, seed=1):
     levels = {}
     for m in models.values():
         levels.update(m["levels"])
-    rows = []
+    rows, contenders = [], []
     for key in keys:
         bvals = models[base]["values"].get(key)
         b = np.concatenate(bvals) if bvals else np.array([])
@@ -73,64 +121,67 @@ def compare_models(models, metric, baseline=None, seed=1):
             per_run = [v for v in m["values"].get(key, []) if len(v)]
             v = np.concatenate(per_run) if per_run else np.array([])
             kernel, variant, size, threads = key
-            row = dict(cpu_model=name, runs=len(m["runs"]),
-                       hosts=" ".join(sorted({str(r.meta.get("host") or "?")
-                                              for r in m["runs"]})),
+            row = dict(group=name, cpu_model=m["facts"]["cpu_model"],
+                       cpu_microcode=m["facts"]["cpu_microcode"],
+                       name=m["facts"]["name"], runs=len(m["runs"]),
+                       hosts=" ".join(hosts_of(m)),
                        kernel=kernel, variant=variant, size_bytes=int(size),
                        cache_level=levels.get(key, ""), threads=int(threads),
-                       metric=metric, samples=len(v), baseline=base)
+                       metric=metric, samples=len(v), baseline=base,
+                       median=math.nan, ci_low=math.nan, ci_high=math.nan,
+                       run_median_min=math.nan, run_median_max=math.nan,
+                       ratio=math.nan, ratio_ci_low=math.nan,
+                       ratio_ci_high=math.nan, p_value=math.nan,
+                       change_pct=math.nan, verdict="n/a")
+            rows.append(row)
             if not len(v):
-                row.update(median=math.nan, ci_low=math.nan, ci_high=math.nan,
-                           run_median_min=math.nan, run_median_max=math.nan,
-                           ratio=math.nan, ratio_ci_low=math.nan,
-                           ratio_ci_high=math.nan, p_value=math.nan)
-                rows.append(row)
                 continue
             med = float(np.median(v))
             lo, hi = bootstrap_median_ci(v, rng)
             run_meds = [float(np.median(x)) for x in per_run]
             row.update(median=med, ci_low=lo, ci_high=hi,
                        run_median_min=min(run_meds), run_median_max=max(run_meds))
-            if len(b):
-                mb = float(np.median(b))
-                row["ratio"] = med / mb if mb else math.nan
-                if name == base:
-                    row.update(ratio_ci_low=1.0, ratio_ci_high=1.0, p_value=1.0)
-                else:
-                    rl, rh = ratio_ci(b, v, key_seed(seed, key))
-                    row.update(ratio_ci_low=rl, ratio_ci_high=rh,
-                               p_value=mann_whitney_p(b, v))
+            if not len(b):
+                continue
+            mb = float(np.median(b))
+            row["ratio"] = med / mb if mb else math.nan
+            if name == base:
+                row.update(ratio_ci_low=1.0, ratio_ci_high=1.0, p_value=1.0,
+                           change_pct=0.0, verdict="baseline")
             else:
-                row.update(ratio=math.nan, ratio_ci_low=math.nan,
-                           ratio_ci_high=math.nan, p_value=math.nan)
-            rows.append(row)
+                rl, rh = ratio_ci(b, v, key_seed(seed, key))
+                row.update(ratio_ci_low=rl, ratio_ci_high=rh,
+                           p_value=mann_whitney_p(b, v))
+                contenders.append(row)
+    decide(contenders, alpha, threshold)
     return rows, base
 
 
-def format_table(rows, models, base, metric):
-    """Wide text table: one line per benchmark point, per CPU model its
-    median (and ratio to the baseline model)."""
+def format_table(rows, models, base, metric, alpha=0.05, threshold=1.0):
+    """Wide text table, CPU group x benchmark point: one line per point, per
+    group its median and (against the baseline group) ratio, 95% CI, p and
+    verdict; then the verdict counts per group."""
     names = list(models)
     tags = {n: "M%d" % (i + 1) for i, n in enumerate(names)}
-    out = ["metric: %s (%s); medians pooled over the runs of each CPU model; "
-           "ratio = model / baseline (>1: slower than baseline)"
-           % (metric, metric_unit(metric))]
+    out = ["metric: %s (%s); medians pooled over the runs of each group; "
+           "ratio = group / baseline (>1: slower than baseline); verdict "
+           "as make compare: p < %g and |change| > %g%%"
+           % (metric, metric_unit(metric), alpha, threshold)]
     for n in names:
         m = models[n]
-        hosts = sorted({str(r.meta.get("host") or "?") for r in m["runs"]})
         out.append("%s = %s%s: %d run(s) on %s" % (
             tags[n], n, " (baseline)" if n == base else "", len(m["runs"]),
-            ", ".join(hosts)))
+            ", ".join(hosts_of(m))))
     out.append("")
     by_key = {}
     for r in rows:
         by_key.setdefault((r["kernel"], r["variant"], r["size_bytes"],
-                           r["threads"]), {})[r["cpu_model"]] = r
+                           r["threads"]), {})[r["group"]] = r
     head = ["Benchmark"]
     for n in names:
         head.append(tags[n] + " median")
         if n != base:
-            head += [tags[n] + "/" + tags[base], "95% CI", "p"]
+            head += [tags[n] + "/" + tags[base], "95% CI", "p", "verdict"]
     body = []
     for key in sorted(by_key):
         cells = by_key[key]
@@ -141,11 +192,11 @@ def format_table(rows, models, base, metric):
             line.append(fmt_num(r["median"]) if r else "-")
             if n != base:
                 if r is None or math.isnan(r["ratio"]):
-                    line += ["-", "-", "-"]
+                    line += ["-", "-", "-", "n/a"]
                 else:
                     ci = "-" if math.isnan(r["ratio_ci_low"]) else \
                         "[%.3f, %.3f]" % (r["ratio_ci_low"], r["ratio_ci_high"])
-                    line += ["%.3f" % r["ratio"], ci, fmt_p(r["p_value"])]
+                    line += ["%.3f" % r["ratio"], ci, fmt_p(r["p_value"]), r["verdict"]]
         body.append(line)
     widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h)
               for i, h in enumerate(head)]
@@ -156,6 +207,13 @@ def format_table(rows, models, base, metric):
     out.append(fmt(head))
     out.append("-" * len(fmt(head)))
     out += [fmt(b) for b in body]
+    for n in names:
+        if n == base:
+            continue
+        v = [r["verdict"] for r in rows if r["group"] == n]
+        out.append("%s vs %s: %d point(s): %d slower, %d faster, %d same%s" % (
+            tags[n], tags[base], len(v), v.count("slower"), v.count("faster"),
+            v.count("same"), ", %d without samples" % v.count("n/a") if v.count("n/a") else ""))
     return "\n".join(out) + "\n"
 
 
@@ -186,7 +244,7 @@ def plot_models(rows, models, metric, path):
         for i, (variant, threads) in enumerate(series):
             for n in names:
                 pts = sorted((r["size_bytes"], r["median"]) for r in krows
-                             if r["cpu_model"] == n and r["variant"] == variant
+                             if r["group"] == n and r["variant"] == variant
                              and r["threads"] == threads)
                 if not pts:
                     continue
@@ -222,14 +280,14 @@ def plot_models(rows, models, metric, path):
 
 def run_comparison(run_dirs, metric="ns_per_elem", baseline=None, flagset=None,
                    seed=1, csv_path=None, table_path=None, plot_path=None,
-                   out=sys.stdout):
+                   out=sys.stdout, alpha=0.05, threshold=1.0):
     runs = [r if not isinstance(r, str) else load_run(r) for r in run_dirs]
     models = group_runs(runs, metric, flagset)
-    rows, base = compare_models(models, metric, baseline, seed)
+    rows, base = compare_models(models, metric, baseline, seed, alpha, threshold)
     if not any(not math.isnan(r["median"]) for r in rows):
         raise PmbError("metric %s has no samples in these runs; pick another "
                        "with --metric" % metric)
-    text = format_table(rows, models, base, metric)
+    text = format_table(rows, models, base, metric, alpha, threshold)
     if out is not None:
         out.write(text)
     if table_path:
@@ -244,24 +302,31 @@ def run_comparison(run_dirs, metric="ns_per_elem", baseline=None, flagset=None,
 
 def main(argv=None):
     ap = argparse.ArgumentParser(
-        description="Compare N pmubench runs grouped by CPU model "
-                    "(meta.json cpu_model): runs of one model are pooled; "
-                    "each model's median is compared with the baseline "
-                    "model's (ratio, 95%% bootstrap CI, Mann-Whitney p).",
+        description="Compare N pmubench runs grouped by CPU (meta.json "
+                    "cpu_model; microcode, cpu_flags and the run name where "
+                    "they differ): runs of one group are pooled; each "
+                    "group's median is compared with the baseline group's "
+                    "(ratio, 95%% bootstrap CI, Mann-Whitney p, and the "
+                    "verdict rule of compare.py).",
         epilog="example: compare_many.py results/slurm-42/task-*/ci-*/ "
                "--csv cmp.csv --plot cmp.png")
     ap.add_argument("runs", nargs="+", metavar="RUN_DIR")
     ap.add_argument("--metric", default="ns_per_elem", choices=METRICS, metavar="METRIC")
     ap.add_argument("--baseline", metavar="TEXT",
-                    help="baseline CPU model: a substring of its name "
-                         "(default: the model of the first run)")
+                    help="baseline group: a substring of its label "
+                         "(default: the group of the first run)")
     ap.add_argument("--flagset", help="flag set to compare when runs hold several")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threshold", type=float, default=1.0, metavar="PCT",
+                    help="noise threshold in %%, as compare.py (default 1)")
+    ap.add_argument("--alpha", type=float, default=0.05,
+                    help="significance level, as compare.py (default 0.05)")
     ap.add_argument("--csv", metavar="OUT", help="write the tidy table as CSV")
     ap.add_argument("--plot", metavar="OUT", help="write the overlaid plot (.png/.svg/.pdf)")
     args = ap.parse_args(argv)
     run_comparison(args.runs, args.metric, args.baseline, args.flagset,
-                   args.seed, args.csv, None, args.plot)
+                   args.seed, args.csv, None, args.plot, alpha=args.alpha,
+                   threshold=args.threshold)
     return 0
 
 

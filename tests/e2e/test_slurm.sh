@@ -1,41 +1,46 @@
 #!/usr/bin/env bash
-# End-to-end against a real Slurm (docs/cluster.md): a single-node cluster on
-# this machine (tests/slurm/cluster.sh: munged, slurmctld, slurmd), then
-#   make slurm CONFIG=ci NODES=<host>,<host>   a 2-task array; task 1 is made
-#                                              to fail (PMB_SLURM_FAIL_TASK=1,
-#                                              PMB_SLURM_FAIL_MODE=zero: its
-#                                              run is interrupted, the job
-#                                              still exits 0)
-#   make slurm-gather                          must report task 1 with its ids
-#   make slurm-resubmit JOB=<id>               must re-run task 1 only
-#   make slurm-gather                          2 complete runs, a comparison
-# Installs slurm-wlm and munge when missing (root; about 80 s).  Prints
-# `skip - slurm: <reason>` only when the daemons cannot start.  Both tasks
-# land on the one node: not exclusive, TASK_CPUS = all CPUs, so they run one
-# after the other.  Stops what it started (trap EXIT).
+# End-to-end against a real multi-node Slurm (docs/cluster.md): a 3-node
+# cluster on this machine, every daemon in its own network + UTS namespace
+# (tests/slurm/cluster.sh), then, inside the controller's namespace:
+#   make slurm NODES=3 CONFIG=ci ARGS='--threads 1 --name ci-%N'
+#        one array of 3 tasks, one per node; the node of task 1 is killed
+#        mid-run (its slurmd and the job's processes: SIGKILL); task 2's run
+#        is interrupted while its job still exits 0 (PMB_SLURM_FAIL_TASK=2,
+#        PMB_SLURM_FAIL_MODE=zero)
+#   make slurm-gather          reports both, with the reasons (node DOWN)
+#   make slurm-resubmit JOB=   re-runs tasks 1-2 on the surviving nodes
+#   make slurm-gather          3 complete runs, host + topology per node,
+#                              grouped by CPU: the %N name tag makes two
+#                              groups of one CPU model, compared with CIs,
+#                              p-values and verdicts
+# and checks that the cluster is gone afterwards (no daemons, namespaces,
+# munge socket).  Installs slurm-wlm and munge when missing (root).  Prints
+# `skip - slurm: <reason>` when this machine cannot create namespaces.
 set -u
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
 check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fi; }
 skip() { echo "skip - slurm: $*"; exit 0; }
+T0=$(date +%s)
 
 tmp=$(mktemp -d /tmp/pmb-e2e-slurm.XXXXXX)
-# OUT must be visible to the node: it is this machine, so any path will do.
-out=$tmp/results
+chmod 755 "$tmp"
+cdir=$tmp/cluster
+out=$tmp/results  # on the one shared filesystem: visible to every node
+cl() { tests/slurm/cluster.sh "$1" "$cdir" "${@:2}"; }
+mk() { cl exec make --no-print-directory "$@" OUT="$out"; }
+torn_down=0
 cleanup() {
-	if [ -n "${SLURM_CONF:-}" ] && [ -f "$SLURM_CONF" ]; then
-		scancel --quiet --user=root 2>/dev/null
+	if [ "$torn_down" = 0 ] && [ -f "$cdir/slurm.conf" ]; then
+		cl stop
+		left=$(cl leftovers)
+		[ -z "$left" ] || { echo "not ok - teardown after a failure left: $left"; }
 	fi
-	tests/slurm/cluster.sh stop "$tmp/cluster" 2>/dev/null
-	if [ -n "${PMB_KEEP_SLURM_TEST:-}" ]; then
-		echo "# kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
+	if [ -n "${PMB_KEEP_SLURM_TEST:-}" ]; then echo "# kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
 
-[ "$(id -u)" = 0 ] || skip "needs root to install and start munged/slurmctld/slurmd"
+[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, munged, slurmd)"
 missing=$(for p in slurm-wlm munge; do dpkg-query -W -f='${Status}\n' $p 2>/dev/null | grep -q '^install ok installed$' || echo $p; done)
 if [ -n "$missing" ]; then
 	t0=$(date +%s)
@@ -46,84 +51,148 @@ if [ -n "$missing" ]; then
 	echo "# installed $missing in $(($(date +%s) - t0)) s"
 fi
 
+# --- 0. the cluster ----------------------------------------------------------
 t0=$(date +%s)
-if ! tests/slurm/cluster.sh start "$tmp/cluster" 2>"$tmp/cluster.err"; then
-	skip "daemons did not start: $(tail -1 "$tmp/cluster.err")"
-fi
-export SLURM_CONF=$tmp/cluster/slurm.conf
-echo "# cluster up in $(($(date +%s) - t0)) s"
-host=$(hostname -s)
-ncpu=$(nproc)
-mk() { make --no-print-directory "$@" OUT="$out"; }
-
-# --- 1. submit: 2 tasks on the one node, task 1 fails "silently" ----------
-t0=$(date +%s)
-PMB_SLURM_FAIL_TASK=1 PMB_SLURM_FAIL_MODE=zero \
-	mk slurm CONFIG=ci NODES="$host,$host" EXCLUSIVE=0 TASK_CPUS="$ncpu" \
-	TIME_LIMIT=10:00 >"$tmp/submit.out" 2>&1
+cl start 3 2>"$tmp/cluster.err"
 rc=$?
-cat "$tmp/submit.out" | sed 's/^/# /'
+sed 's/^/# /' "$tmp/cluster.err"
+[ $rc = 3 ] && skip "$(tail -1 "$tmp/cluster.err")"
+check "3-node cluster up (munged, slurmctld, 3 slurmd) in $(($(date +%s) - t0)) s" '[ $rc = 0 ]'
+[ $rc = 0 ] || exit 0
+id=$(sed -n 's/.*namespace \(pmb[0-9a-f]*\)-ctl.*/\1/p' "$tmp/cluster.err")
+ncpu=$(nproc --all)
+# every daemon: its own network and UTS namespace, not the host's
+check "each daemon in its own network namespace (munged + slurmctld share ctl's), none in the host's" '
+	host_ns=$(readlink /proc/self/ns/net)
+	while read -r name pid; do echo "$name $(readlink /proc/$pid/ns/net)"; done <"$cdir/pids" >"$tmp/ns.txt"
+	! grep -qF "$host_ns" "$tmp/ns.txt" && ! grep -q " $" "$tmp/ns.txt" &&
+	[ "$(cut -d" " -f2 "$tmp/ns.txt" | sort -u | wc -l)" = 4 ] &&
+	[ "$(sort -u "$tmp/ns.txt" | wc -l)" = 4 ]'
+check "each node answers to its own host name (UTS namespace), pinned to its CPU" '
+	ok=1; for i in 1 2 3; do
+		pid=$(awk -v h=node$i "\$1 == h {print \$2}" "$cdir/pids")
+		[ "$(nsenter -t "$pid" -u hostname)" = node$i ] || ok=0
+		[ "$(taskset -pc "$pid" | sed "s/.*: //")" = $(((i - 1) % ncpu)) ] || ok=0
+	done; [ $ok = 1 ] && [ "$(hostname)" != node1 ]'
+[ "$ncpu" -lt 3 ] && echo "# only $ncpu CPUs: node3 shares CPU 0 with node1"
+check "nothing of the cluster listens in the host's network namespace" '
+	! ss -Hltnup 2>/dev/null | grep -E "pid=($(awk "{print \$2}" "$cdir/pids" | paste -sd"|"))," &&
+	! ip -o link show | grep -q "$id"'
+check "sbatch/squeue/scontrol reach slurmctld only from the controller namespace" '
+	cl exec sinfo -h -o %D | grep -qx 3 && ! SLURM_CONF=$cdir/slurm.conf timeout 10 sinfo -h >/dev/null 2>&1'
+
+# --- 1. submit; kill node of task 1 mid-run; task 2 fails quietly ------------
+t0=$(date +%s)
+PMB_SLURM_FAIL_TASK=2 PMB_SLURM_FAIL_MODE=zero \
+	mk slurm NODES=3 CONFIG=ci ARGS='--threads 1 --name ci-%N' TIME_LIMIT=5:00 \
+	>"$tmp/submit.out" 2>&1
+rc=$?
+sed 's/^/# /' "$tmp/submit.out"
 job=$(sed -n 's/.*submitted job array \([0-9]*\):.*/\1/p' "$tmp/submit.out")
-check "make slurm submits one job array" '[ $rc -eq 0 ] && [ -n "$job" ]'
+check "make slurm NODES=3 submits one job array of 3 tasks, no requeue" \
+	'[ $rc -eq 0 ] && [ -n "$job" ] && grep -q -- "--array=0-2 .*--no-requeue .*--exclusive" "$tmp/submit.out"'
 [ -n "$job" ] || exit 0
-check "sbatch: one array of 2 tasks, not exclusive, --cpus-per-task=$ncpu" \
-	'grep -q -- "--array=0-1 .*--cpus-per-task=$ncpu" "$tmp/submit.out" && ! grep -q -- "--exclusive" "$tmp/submit.out"'
-
-timeout 200 make --no-print-directory slurm-gather JOB="$job" OUT="$out" >"$tmp/gather1.out" 2>"$tmp/gather1.err"
-rc=$?
-echo "# first gather after $(($(date +%s) - t0)) s (exit $rc):"
-grep -E '^(job|  ok|  FAILED|  make|[0-9]+ task)' "$tmp/gather1.out" | sed 's/^/# /'
 camp=$out/slurm-$job
-check "gather fails (exit != 0) when a task failed" '[ $rc -ne 0 ]'
-check "gather: task 0 complete" 'grep -q "^  ok *task 0  ${job}_0" "$tmp/gather1.out"'
-check "gather reports failed task 1 with its job/task id" \
-	'grep -qE "^  FAILED  task 1  ${job}_1 \(JobId [0-9]+\)" "$tmp/gather1.out"'
-check "failure found from meta.json although Slurm says COMPLETED exit 0" \
-	'grep "FAILED  task 1" "$tmp/gather1.out" | grep -q "incomplete (complete=false" && grep "FAILED  task 1" "$tmp/gather1.out" | grep -q "Slurm: COMPLETED exit 0:0"'
-check "gather prints the re-submit command for task 1 only" \
-	'grep -q "make slurm-resubmit JOB=$job" "$tmp/gather1.out" && grep -q "sbatch --array=1)" "$tmp/gather1.out"'
-check "the complete node's run is kept and compared" \
-	'[ -s "$camp/gather/comparison.csv" ] && grep -q "^1 of 2\|1 of 2 task" "$tmp/gather1.out"'
-check "status.csv lists both tasks" \
-	'[ "$(grep -c "^0,complete,$job," "$camp/gather/status.csv")" = 1 ] && [ "$(grep -c "^1,FAILED,$job," "$camp/gather/status.csv")" = 1 ]'
+# wait until task 1 has written its first rows, then its node dies
+victim="" i=0
+for i in $(seq 600); do
+	victim=$(sed -n 's/.*"host": "\([^"]*\)".*/\1/p' "$camp"/task-1/attempt-*.json 2>/dev/null | head -1)
+	f=$(ls "$camp"/task-1/*/size-*.csv 2>/dev/null | head -1)
+	[ -n "$victim" ] && [ -n "$f" ] && [ "$(wc -l <"$f")" -ge 2 ] && break
+	sleep 0.1
+done
+echo "# task 1 on $victim wrote its first rows $(($(date +%s) - t0)) s after submission; killing $victim"
+cl exec squeue -h -o '%i %T %N' | sed 's/^/# squeue: /'
+check "the 3 tasks ran on 3 different nodes at once" \
+	'[ "$(cl exec squeue -h -j "$job" -o %N | sort -u | grep -c node)" = 3 ] || [ "$(sed -n "s/.*\"host\": \"\([^\"]*\)\".*/\1/p" "$camp"/task-*/attempt-*.json | sort -u | wc -l)" = 3 ]'
+cl kill-node "$victim"
+for _ in $(seq 50); do [ -z "$(ip netns pids "$id-n${victim#node}")" ] && break; sleep 0.1; done
+check "node $victim killed mid-run (slurmd and the job's processes gone)" \
+	'[ -n "$victim" ] && [ -z "$(ip netns pids "$id-n${victim#node}")" ]'
 
-# --- 2. re-submit only the failed task ---------------------------------------
+mk slurm-gather JOB="$job" >"$tmp/gather1.out" 2>"$tmp/gather1.err"
+rc=$?
+echo "# first gather $(($(date +%s) - t0)) s after submission (exit $rc):"
+grep -E '^(job|  ok|  FAILED|  note|          no|[0-9]+ task|  make)' "$tmp/gather1.out" | sed 's/^/# /'
+sed 's/^/# stderr: /' "$tmp/gather1.err"
+check "gather fails (make: Error 1): 1 of 3 tasks complete" '[ $rc -ne 0 ] && grep -q "slurm-gather] Error 1" "$tmp/gather1.err" && grep -q "1 of 3 task(s) complete" "$tmp/gather1.out"'
+check "gather reports killed task 1: node $victim DOWN, job NODE_FAIL, its incomplete run" \
+	'grep -E "^  FAILED  task 1  ${job}_1 \(JobId [0-9]+\)  on $victim: node $victim is DOWN" "$tmp/gather1.out" | grep -q "incomplete (complete=false.*NODE_FAIL"'
+check "gather reports task 2 (its job reads COMPLETED exit 0, its run is incomplete)" \
+	'grep "^  FAILED  task 2  ${job}_2" "$tmp/gather1.out" | grep -q "incomplete (complete=false.*Slurm: COMPLETED exit 0:0"'
+check "gather prints the re-submit command for tasks 1-2 only" \
+	'grep -q "make slurm-resubmit JOB=$job OUT=$out" "$tmp/gather1.out" && grep -q "sbatch --array=1-2)" "$tmp/gather1.out"'
+check "status.csv: task 0 complete, tasks 1 and 2 FAILED" \
+	'grep -q "^0,complete,$job," "$camp/gather/status.csv" && grep -q "^1,FAILED,$job," "$camp/gather/status.csv" && grep -q "^2,FAILED,$job," "$camp/gather/status.csv"'
+
+# --- 2. re-submit the failed tasks: they run on the surviving nodes ----------
 mk slurm-resubmit JOB="$job" >"$tmp/resubmit.out" 2>&1
 rc=$?
 sed 's/^/# /' "$tmp/resubmit.out"
 job2=$(sed -n 's/.*as job array \([0-9]*\)$/\1/p' "$tmp/resubmit.out")
-check "make slurm-resubmit submits a new array" '[ $rc -eq 0 ] && [ -n "$job2" ] && [ "$job2" != "$job" ]'
-check "re-submission is sbatch --array=1 (the failed task only)" \
-	'grep -q -- "sbatch .*--array=1 " "$tmp/resubmit.out"'
-tasks2=$(scontrol -o show job "$job2" 2>/dev/null | sed -n 's/.*ArrayTaskId=\([^ ]*\).*/\1/p' | sort -u | tr '\n' ' ')
-check "Slurm holds only task 1 in the re-submission (ArrayTaskId: $tasks2)" '[ "$tasks2" = "1 " ]'
-
-timeout 200 make --no-print-directory slurm-gather JOB="$job" OUT="$out" >"$tmp/gather2.out" 2>"$tmp/gather2.err"
+check "make slurm-resubmit: a new array of tasks 1-2 (sbatch --array=1-2)" \
+	'[ $rc -eq 0 ] && [ -n "$job2" ] && [ "$job2" != "$job" ] && grep -q -- "sbatch .*--array=1-2 " "$tmp/resubmit.out"'
+mk slurm-gather JOB="$job" >"$tmp/gather2.out" 2>"$tmp/gather2.err"
 rc=$?
-echo "# second gather after $(($(date +%s) - t0)) s (exit $rc):"
-grep -E '^(job|  ok|  FAILED|comparison)' "$tmp/gather2.out" | sed 's/^/# /'
-check "second gather exits 0: 2 complete runs" '[ $rc -eq 0 ] && grep -q "2 of 2 task(s) complete" "$tmp/gather2.out"'
-check "task 1 now from the re-submission ${job2}_1" 'grep -q "^  ok *task 1  ${job2}_1" "$tmp/gather2.out"'
-check "task 0 was not re-run (one attempt)" \
-	'[ "$(ls "$camp"/task-0/attempt-*.json | wc -l)" = 1 ] && [ "$(ls -d "$camp"/task-0/ci-*/ | wc -l)" = 1 ]'
-check "two complete runs on disk (meta.json complete, all points)" '
-	n=0; for m in "$camp"/task-*/ci-*/meta.json; do
-		/usr/bin/python3 -c "import json,sys; m=json.load(open(sys.argv[1])); sys.exit(not (m[\"complete\"] is True and m[\"points_done\"] == m[\"points_total\"] > 0))" "$m" && n=$((n + 1))
-	done; [ $n = 2 ]'
-check "comparison table grouped by CPU model, with 2 runs" \
-	'grep -q "^M1 = .*: 2 run(s) on $host" "$camp/gather/comparison.txt" && grep -q "^sum/index/4KiB " "$camp/gather/comparison.txt"'
-check "comparison.csv has a row per CPU model x point" \
-	'head -1 "$camp/gather/comparison.csv" | grep -q "^cpu_model,runs,hosts,kernel" && [ "$(wc -l <"$camp/gather/comparison.csv")" -gt 10 ]'
-check "overlaid plot written" '[ -s "$camp/gather/comparison-ns_per_elem.png" ]'
-check "built once per node type under build/slurm/" \
-	'ls build/slurm/*/build/ci/*/pmubench >/dev/null 2>&1'
+echo "# second gather $(($(date +%s) - t0)) s after submission (exit $rc):"
+cat "$tmp/gather2.out" | grep -vE '^[a-z_]+/.*(KiB|MiB)' | sed 's/^/# /'
+grep -E '^[a-z_]+/.*(KiB|MiB)' "$tmp/gather2.out" | head -6 | sed 's/^/# /'
+echo "# ... ($(grep -cE '^[a-z_]+/.*(KiB|MiB)' "$tmp/gather2.out") rows)"
+check "second gather exits 0: 3 of 3 tasks complete" '[ $rc -eq 0 ] && grep -q "3 of 3 task(s) complete" "$tmp/gather2.out"'
+check "tasks 1 and 2 from the re-submission, not on the killed $victim" '
+	grep -E "^  ok      task 1  ${job2}_1 " "$tmp/gather2.out" | grep -vq " on $victim " &&
+	grep -E "^  ok      task 2  ${job2}_2 " "$tmp/gather2.out" | grep -vq " on $victim "'
+check "task 0 ran once (one attempt, one run)" \
+	'[ "$(ls "$camp"/task-0/attempt-*.json | wc -l)" = 1 ] && [ "$(ls -d "$camp"/task-0/*/ | wc -l)" = 1 ]'
+# each complete run: its node's host name and CPU in meta.json
+check "3 complete runs; meta.json: host = the node that ran it, topology = that node's CPU only" '
+	/usr/bin/python3 - "$camp/gather/status.csv" "$ncpu" <<"PY"
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+ok = len(rows) == 3
+for r in rows:
+    m = json.load(open(r["run_dir"] + "/meta.json"))
+    node = int(m["host"].replace("node", ""))
+    ok &= (r["status"] == "complete" and m["complete"] is True
+           and m["points_done"] == m["points_total"] > 0
+           and m["host"] == r["host"] and "-%s-" % m["host"] in r["run_dir"]
+           and m["cores"] == 1 and m["core_os_index"] == [(node - 1) % int(sys.argv[2])])
+    print("# task %s: host %s, cores %s, core_os_index %s, cpu_model %s, microcode %s"
+          % (r["task"], m["host"], m["cores"], m["core_os_index"], m["cpu_model"],
+             m.get("cpu_microcode")))
+sys.exit(0 if ok else 1)
+PY'
+check "the victim left its incomplete run beside the re-run (nothing overwritten)" \
+	'[ "$(ls -d "$camp"/task-1/*/ | wc -l)" = 2 ]'
 
-# --- 3. grouping by CPU model (no Slurm needed): a copy "from another CPU" --
-r0=$(ls -d "$camp"/task-0/ci-*/ | head -1)
-cp -r "$r0" "$tmp/other"
-/usr/bin/python3 -c "import json,sys; p=sys.argv[1]; m=json.load(open(p)); m['cpu_model']='Other CPU 9000'; m['host']='elsewhere'; json.dump(m, open(p,'w'))" "$tmp/other/meta.json"
-r1=$(ls -d "$camp"/task-1/ci-*/ | tail -1)  # the re-run (names sort by time)
-PYTHONPATH=scripts /usr/bin/python3 -m pmubench.compare_many "$r0" "$r1" "$tmp/other" --csv "$tmp/many.csv" >"$tmp/many.txt" 2>&1
-check "compare_many: 2 CPU models, the 2 same-model runs pooled" \
-	'grep -q "^M1 = .*2 run(s)" "$tmp/many.txt" && grep -q "^M2 = Other CPU 9000: 1 run(s) on elsewhere" "$tmp/many.txt" && grep -q "M2/M1" "$tmp/many.txt"'
-echo "# total $(($(date +%s) - t0)) s after the cluster came up"
+# --- 3. comparing CPUs: two groups of one CPU model (name tags) --------------
+check "grouped by CPU: 2 groups of one model, told apart by their name tags" '
+	grep -qE "^M1 = .* \[name ci-node[0-9]\] \(baseline\): [12] run\(s\) on node[0-9]$" "$camp/gather/comparison.txt" &&
+	grep -qE "^M2 = .* \[name ci-node[0-9]\]: [12] run\(s\) on node[0-9]$" "$camp/gather/comparison.txt" &&
+	! grep -q "^M3 " "$camp/gather/comparison.txt"'
+check "CPU x kernel table: ratio M2/M1 with 95% CI, p and verdict per point" '
+	grep -qE "^Benchmark +M1 median +M2 median +M2/M1 +95% CI +p +verdict$" "$camp/gather/comparison.txt" &&
+	grep -qE "^sum/index/4KiB +[0-9.]+ +[0-9.]+ +[0-9.]+ +\[[0-9.]+, [0-9.]+\] +[0-9.]+ +(same|slower|faster)$" "$camp/gather/comparison.txt" &&
+	grep -qE "^M2 vs M1: [0-9]+ point\(s\): [0-9]+ slower, [0-9]+ faster, [0-9]+ same" "$camp/gather/comparison.txt"'
+check "comparison.csv: one row per group x point, with verdicts; plot written" '
+	head -1 "$camp/gather/comparison.csv" | grep -q "^group,cpu_model,cpu_microcode,name,runs,hosts,kernel" &&
+	[ "$(cut -d, -f1 "$camp/gather/comparison.csv" | sort -u | wc -l)" -ge 3 ] &&
+	grep -qE ",(same|slower|faster)$" "$camp/gather/comparison.csv" &&
+	[ -s "$camp/gather/comparison-ns_per_elem.png" ]'
+# PMU: the gather says per node whether hardware counters counted
+check "gather shows each node's counters and, without a PMU, why (as meta.json)" '
+	ok=1; for d in $(grep -o "/[^ ]*/task-[0-9]/[^ ]*" "$tmp/gather2.out" | sort -u); do
+		[ -f "$d/meta.json" ] || continue
+		avail=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[\"counters\"][\"cycles\"][\"available\"])" "$d/meta.json")
+		line=$(grep -A1 -F "$d" "$tmp/gather2.out" | tail -1)
+		if [ "$avail" = False ]; then echo "$line" | grep -q "no hardware PMU: cycles not counted" || ok=0
+		else echo "$line" | grep -q "no hardware PMU" && ok=0; fi
+	done; [ $ok = 1 ] && grep -q "counters [0-9]*/[0-9]*" "$tmp/gather2.out"'
+
+# --- 4. teardown ----------------------------------------------------------------
+cl stop
+torn_down=1
+left=$(cl leftovers)
+check "teardown: no daemon, namespace, bridge or munge socket left" '[ -z "$left" ] && [ -z "$(ip netns list | grep "^$id-")" ]'
+[ -z "$left" ] || echo "$left" | sed 's/^/# left: /'
+echo "# total $(($(date +%s) - T0)) s"
