@@ -1,5 +1,6 @@
 /* pmubench — the only place that prints errors and exits. */
 #define _GNU_SOURCE
+#include "pmb_calibrate.h"
 #include "pmb_clock.h"
 #include "pmb_counters.h"
 #include "pmb_error.h"
@@ -52,7 +53,8 @@ static int fail(int code, const char *what)
 	return code;
 }
 
-static void print_list(const struct pmb_counter_plan *plan, const char *backend)
+static void print_list(const struct pmb_counter_plan *plan, const char *backend,
+		       const struct pmb_calibration *cal)
 {
 	printf("Kernels (family/variant, bytes per element, description; expected signature):\n");
 	for (size_t i = 0; i < pmb_plan_kernel_count(); i++) {
@@ -73,7 +75,15 @@ static void print_list(const struct pmb_counter_plan *plan, const char *backend)
 		else
 			printf("  %-18s no   %s\n", pmb_counter_info[c].column,
 			       plan->reason[c][0] ? plan->reason[c] : "not requested");
+		char line[400];
+		pmb_calibration_describe(cal, c, line, sizeof line);
+		if (line[0])
+			printf("  %-18s      %s\n", "", line);
 	}
+	if (cal->ran)
+		printf("Calibration: ran in %.2f s (--no-calibrate skips it)\n", cal->seconds);
+	else
+		printf("Calibration: %s\n", cal->status);
 	printf("\nAlways measured: ns (CLOCK_MONOTONIC_RAW), tsc_ticks (reference ticks), allocs.\n");
 }
 
@@ -334,9 +344,15 @@ int main(int argc, char **argv)
 	pmb_counter_plan_reset(&cplan, opt.counters);
 	if (backend->init(&cplan) != 0)
 		return fail(1, pmb_error_message());
+	static struct pmb_calibration cal;
+	if (pmb_calibrate(backend, &cplan, topo, 0, opt.calibrate, &cal) != 0) {
+		backend->fini();
+		return fail(1, pmb_error_message());
+	}
+	pmb_calibration_apply(&cal, &cplan);
 
 	if (opt.command == PMB_CMD_LIST) {
-		print_list(&cplan, backend->name);
+		print_list(&cplan, backend->name, &cal);
 		backend->fini();
 		return 0;
 	}
@@ -383,6 +399,7 @@ int main(int argc, char **argv)
 				.topo = topo,
 				.sys = &sys,
 				.counters = &cplan,
+				.calibration = &cal,
 				.backend = backend->name,
 				.clock = &clock,
 				.plan = &plan,

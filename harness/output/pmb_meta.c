@@ -181,6 +181,8 @@ int pmb_meta_write(const struct pmb_meta *m)
 	pmb_json_int(&j, "mem_available", (long long)m->sys->mem_available);
 	pmb_json_string(&j, "backend", m->backend);
 	write_counters(&j, m->counters);
+	if (m->calibration)
+		pmb_calibration_write_json(&j, m->calibration);
 	pmb_json_object(&j, "clocks");
 	pmb_json_string(&j, "wall", "clock_gettime(CLOCK_MONOTONIC_RAW)");
 	pmb_json_string(&j, "ticks", m->run->has_ticks ? "rdtsc/cntvct (reference ticks, not core cycles)" : "none");

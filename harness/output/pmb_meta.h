@@ -5,6 +5,7 @@
 #ifndef PMB_META_H
 #define PMB_META_H
 
+#include "pmb_calibrate.h"
 #include "pmb_clock.h"
 #include "pmb_counters.h"
 #include "pmb_options.h"
@@ -18,6 +19,7 @@ struct pmb_meta {
 	const struct pmb_topology_info *topo;
 	const struct pmb_system_info *sys;
 	const struct pmb_counter_plan *counters;
+	const struct pmb_calibration *calibration; /* may be NULL */
 	const char *backend;
 	const struct pmb_clock_calibration *clock;
 	const struct pmb_plan *plan;
