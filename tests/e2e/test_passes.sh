@@ -31,6 +31,9 @@ check "uncapped: the four PAPI events share pass 0" \
 mixed=$(PMB_PERF_SW_FAIL=EACCES:CPU-MIGRATIONS,TASK-CLOCK "$bin" --list --events $events 2>&1)
 check "mixed sources: PAPI's two events share pass 0 beside perf_event_open's" \
 	'grep -q "page_faults .*perf_event_open:PAGE-FAULTS (pass 0)" <<<"$mixed" && grep -q "cpu_migrations .*perf::CPU-MIGRATIONS (pass 0)" <<<"$mixed" && grep -q "task_clock_ns .*perf::TASK-CLOCK (pass 0)" <<<"$mixed"'
+# Software events are the kernel's own: nothing for calibration to check.
+check "--list: calibration not run without a hardware counter" \
+	'grep -q "^Calibration: not run: no hardware counter opened" <<<"$list"'
 capped=$(PMB_PERF_SW_FAIL=EACCES "$bin" --list --events $events --max-events-per-pass 2 2>&1)
 check "cap 2: two events in pass 0, two in pass 1, in table order" \
 	'grep -q "page_faults .*(pass 0)" <<<"$capped" && grep -q "context_switches .*(pass 0)" <<<"$capped" && grep -q "cpu_migrations .*(pass 1)" <<<"$capped" && grep -q "task_clock_ns .*(pass 1)" <<<"$capped"'
@@ -52,6 +55,9 @@ check("meta.json: 2 passes, cap 2, pass per counter",
       meta["counter_passes"] == 2 and meta["max_events_per_pass"] == 2
       and [c[k]["pass"] for k in ("page_faults", "context_switches", "cpu_migrations", "task_clock_ns")] == [0, 0, 1, 1])
 passes = {0: ("page_faults", "context_switches"), 1: ("cpu_migrations", "task_clock_ns")}
+check("meta.json: calibration switched off by --no-calibrate",
+      meta["calibration"]["status"] == "not run: switched off (--no-calibrate)"
+      and meta["calibration"]["counters"] == {})
 check("rows rotate: rep r counted by pass r % 2",
       len(rows) >= 12 and all(int(r["counter_pass"]) == int(r["rep"]) % 2 for r in rows))
 ok = True
