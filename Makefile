@@ -25,8 +25,11 @@ endif
 include configs/$(CONFIG).ini
 
 # Standard variables win over the config: make CC=clang CFLAGS='-O3'.
+# CROSS=<triplet> cross-compiles with Debian's <triplet>-gcc against an
+# unpacked sysroot (scripts/mk/cross.mk; docs/pmu-emulated.md).
+CROSS ?=
 ifeq ($(origin CC),default)
-  CC := $(cc)
+  CC := $(if $(CROSS),$(CROSS)-$(cc),$(cc))
 endif
 # CFLAGS given by the user make one flag set, "custom"; otherwise the
 # config's flag sets (flagsets = a b; flags.a = ...; cc.a = ...).
@@ -106,7 +109,7 @@ KERNEL_SRC := $(wildcard kernels/*.c)
 LIB_SRC := $(filter-out harness/pmb_main.c,$(HARNESS_SRC)) $(KERNEL_SRC)
 HEADERS := $(wildcard harness/*.h harness/*/*.h kernels/*.h)
 
-BUILD := build/$(CONFIG)/$(FLAGSET)
+BUILD := build/$(if $(CROSS),$(CROSS)/)$(CONFIG)/$(FLAGSET)
 BIN := $(BUILD)/pmubench
 
 # compile_flags(flags[, flags recorded as the run's cflags])

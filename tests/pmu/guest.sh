@@ -1,0 +1,44 @@
+#!/bin/sh
+# The scenarios the emulated-PMU guest runs (tests/pmu/init passes the mode
+# from the kernel command line); results go to /out/<run>/, one directory per
+# pmubench run, checked on the host by tests/pmu/check_pmu.py.
+#
+#   sweep   every kernel over /pmb/pmu.ini twice: min_sample_ms 0.5 (run a)
+#           and 1.0 (run b), so most points have two iteration counts and the
+#           host can split instructions into per-pass and fixed parts;
+#           threads 1 (1 vCPU) or 1,2 (2 vCPUs)
+#   extra   sweep, plus: the pass rotation with one event per pass, the
+#           automatic size list, and a precise sum/index point at 4K
+mode=$1
+bin=/usr/bin/pmubench
+cfg=/pmb/pmu.ini
+threads=1
+[ "$(nproc)" -ge 2 ] && threads=1,2
+run() { # name args...
+	name=$1
+	shift
+	echo "== $name: pmubench $*"
+	mkdir -p "/out/$name"
+	$bin --config $cfg --backend papi --run-dir "/out/$name" -q "$@" >"/out/$name.stdout" 2>"/out/$name.stderr"
+	echo "$?" >"/out/$name.rc"
+	tail -n 3 "/out/$name.stderr"
+}
+uname -a
+cat /proc/cpuinfo | head -n 12
+$bin --version
+$bin --config $cfg --backend papi --list >/out/list.txt 2>&1
+case $mode in
+sweep | extra)
+	run sweep-a --threads $threads --min-sample-ms 0.5
+	run sweep-b --threads $threads --min-sample-ms 1
+	;;
+*)
+	echo "unknown mode '$mode'"
+	exit 2
+	;;
+esac
+[ "$mode" = extra ] || exit 0
+run passes --filter sum/index --sizes 4K --threads 1 --max-events-per-pass 1 --min-samples 6 --max-samples 6
+run auto --filter sum/index --sizes auto --max-size 4M --threads 1
+run ci --filter sum/index --sizes 4K --threads 1 --target-ci 1 --min-samples 10 --max-samples 100
+exit 0
