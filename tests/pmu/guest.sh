@@ -3,17 +3,17 @@
 # from the kernel command line); results go to /out/<run>/, one directory per
 # pmubench run, checked on the host by tests/pmu/check_pmu.py.
 #
-#   sweep   every kernel over /pmb/pmu.ini twice: min_sample_ms 0.5 (run a)
-#           and 1.0 (run b), so most points have two iteration counts and the
-#           host can split instructions into per-pass and fixed parts;
-#           threads 1 (1 vCPU) or 1,2 (2 vCPUs)
-#   extra   sweep, plus: the pass rotation with one event per pass, the
+#   pair    every kernel over /pmb/pmu.ini twice, 1 thread: min_sample_ms
+#           0.5 (run sweep-a) and 1.0 (sweep-b), so most points have two
+#           iteration counts and the host can split instructions into a
+#           per-pass and a fixed part
+#   extra   pair, plus: the pass rotation with one event per pass, the
 #           automatic size list, and a precise sum/index point at 4K
+#   smp     one sweep with 1 and 2 threads, two sizes (boot with -smp 2:
+#           both vCPUs share one host thread, so this is the slow one)
 mode=$1
 bin=/usr/bin/pmubench
 cfg=/pmb/pmu.ini
-threads=1
-[ "$(nproc)" -ge 2 ] && threads=1,2
 run() { # name args...
 	name=$1
 	shift
@@ -28,17 +28,18 @@ cat /proc/cpuinfo | head -n 12
 $bin --version
 $bin --config $cfg --backend papi --list >/out/list.txt 2>&1
 case $mode in
-sweep | extra)
-	run sweep-a --threads $threads --min-sample-ms 0.5
-	run sweep-b --threads $threads --min-sample-ms 1
+pair | extra)
+	run sweep-a --threads 1 --min-sample-ms 0.5
+	run sweep-b --threads 1 --min-sample-ms 1
 	;;
+smp) run sweep-smp --threads 1,2 --sizes 4K,64K ;;
 *)
 	echo "unknown mode '$mode'"
 	exit 2
 	;;
 esac
 [ "$mode" = extra ] || exit 0
-run passes --filter sum/index --sizes 4K --threads 1 --max-events-per-pass 1 --min-samples 6 --max-samples 6
+run passes --filter sum/index --sizes 4K --threads 1 --max-events-per-pass 1 --min-samples 6 --reps 6
 run auto --filter sum/index --sizes auto --max-size 4M --threads 1
-run ci --filter sum/index --sizes 4K --threads 1 --target-ci 1 --min-samples 10 --max-samples 100
+run ci --filter sum/index --sizes 4K --threads 1 --target-ci 1 --min-samples 10 --reps 100
 exit 0
