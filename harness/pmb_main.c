@@ -12,6 +12,7 @@
 #include "pmb_report.h"
 #include "pmb_resume.h"
 #include "pmb_runner.h"
+#include "pmb_rundir.h"
 #include "pmb_system.h"
 #include "pmb_topology.h"
 
@@ -21,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef PMB_VERSION
@@ -37,14 +37,23 @@ static void on_signal(int sig)
 	interrupted = sig;
 }
 
+/* Installed before anything else: a signal during set-up (topology, PAPI,
+ * calibration) must not kill the process half way through making the run
+ * directory.  SIGPIPE (stderr piped into `head`) and SIGHUP (terminal
+ * closed) stop a run like ^C does.  SIGXFSZ is ignored: a file over
+ * `ulimit -f` then fails its write with EFBIG, which is handled like a
+ * full disk (whole rows only, a clear message). */
 static void install_signal_handlers(void)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+	for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++)
+		sigaction(stop_signals[i], &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGXFSZ, &sa, NULL);
 }
 
 static int fail(int code, const char *what)
@@ -85,170 +94,6 @@ static void print_list(const struct pmb_counter_plan *plan, const char *backend,
 	else
 		printf("Calibration: %s\n", cal->status);
 	printf("\nAlways measured: ns (CLOCK_MONOTONIC_RAW), tsc_ticks (reference ticks), allocs.\n");
-}
-
-/* results/<config>-<host>-<UTC time>, made new; a name taken in the same
- * second gets a suffix: an existing run is never written into. */
-static int make_run_dir(const struct pmb_options *opt, const char *host, struct pmb_run_info *run)
-{
-	char stamp[32];
-	pmb_meta_utc_now(stamp, sizeof stamp, 1);
-	if (mkdir(opt->out_dir, 0777) != 0 && errno != EEXIST)
-		return pmb_error("cannot create results directory '%s': %s; create it or pass a "
-				 "writable --out",
-				 opt->out_dir, strerror(errno));
-	struct stat st;
-	if (stat(opt->out_dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		return pmb_error("--out '%s' is not a directory; pass a directory", opt->out_dir);
-	if (access(opt->out_dir, W_OK | X_OK) != 0)
-		return pmb_error("results directory '%s' is not writable: %s; fix its permissions "
-				 "or pass another --out",
-				 opt->out_dir, strerror(errno));
-	for (int attempt = 1; attempt < 100; attempt++) {
-		if (attempt == 1)
-			snprintf(run->run_id, sizeof run->run_id, "%s-%s-%s", opt->config_name, host,
-				 stamp);
-		else
-			snprintf(run->run_id, sizeof run->run_id, "%s-%s-%s-%d", opt->config_name,
-				 host, stamp, attempt);
-		snprintf(run->run_dir, sizeof run->run_dir, "%s/%s", opt->out_dir, run->run_id);
-		if (mkdir(run->run_dir, 0777) == 0)
-			return 0;
-		if (errno != EEXIST)
-			return pmb_error("cannot create run directory '%s': %s; pass a writable --out",
-					 run->run_dir, strerror(errno));
-	}
-	return pmb_error("cannot find a new run directory name under '%s'", opt->out_dir);
-}
-
-static void set_run_id_from_dir(struct pmb_run_info *run, const char *dir)
-{
-	snprintf(run->run_dir, sizeof run->run_dir, "%s", dir);
-	size_t len = strlen(run->run_dir);
-	while (len > 1 && run->run_dir[len - 1] == '/')
-		run->run_dir[--len] = '\0';
-	const char *base = strrchr(run->run_dir, '/');
-	snprintf(run->run_id, sizeof run->run_id, "%s", base ? base + 1 : run->run_dir);
-}
-
-/* A flag-set matrix writes several binaries' rows into one run: meta.json
- * describes the first flag set, meta-<flagset>.json each further one.
- * Returns 1 when this flag set already has its meta file in the run. */
-static int choose_meta_name(struct pmb_run_info *run, const char *flagset)
-{
-	char path[1200], needle[96];
-	snprintf(path, sizeof path, "%s/meta.json", run->run_dir);
-	snprintf(run->meta_name, sizeof run->meta_name, "meta.json");
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	snprintf(needle, sizeof needle, "\"flagset\": \"%s\"", flagset);
-	char line[1024];
-	int ours = 0;
-	while (!ours && fgets(line, sizeof line, f))
-		ours = strstr(line, needle) != NULL;
-	fclose(f);
-	if (ours)
-		return 1;
-	snprintf(run->meta_name, sizeof run->meta_name, "meta-%s.json", flagset);
-	snprintf(path, sizeof path, "%s/%s", run->run_dir, run->meta_name);
-	return access(path, F_OK) == 0;
-}
-
-static int use_run_dir(const struct pmb_options *opt, struct pmb_run_info *run)
-{
-	/* Make the parents too, as mkdir -p: the results root may be new. */
-	char parent[512];
-	snprintf(parent, sizeof parent, "%s", opt->run_dir);
-	for (char *p = parent + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(parent, 0777) != 0 && errno != EEXIST)
-			return pmb_error("cannot create directory '%s': %s; check the path and its "
-					 "permissions",
-					 parent, strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(opt->run_dir, 0777) != 0 && errno != EEXIST)
-		return pmb_error("cannot create run directory '%s': %s; check the path and its "
-				 "permissions",
-				 opt->run_dir, strerror(errno));
-	set_run_id_from_dir(run, opt->run_dir);
-	if (choose_meta_name(run, opt->flagset))
-		return pmb_error("--run-dir: '%s' already has results of flag set '%s' and is never "
-				 "overwritten; continue it with --resume %s --flagset %s, or pick a "
-				 "new directory",
-				 run->run_dir, opt->flagset, run->run_dir, opt->flagset);
-	return 0;
-}
-
-static int use_resume_dir(const struct pmb_options *opt, struct pmb_run_info *run)
-{
-	struct stat st;
-	if (stat(opt->resume_dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		return pmb_error("--resume: '%s' is not a run directory; give a directory under "
-				 "results/",
-				 opt->resume_dir);
-	set_run_id_from_dir(run, opt->resume_dir);
-	if (!choose_meta_name(run, opt->flagset))
-		return pmb_error("--resume: '%s' has no meta.json for flag set '%s'; it is not a "
-				 "pmubench run (or give its --flagset)",
-				 opt->resume_dir, opt->flagset);
-	return 0;
-}
-
-/* The command line of a run, saved in its directory so that --resume DIR
- * alone rebuilds the same plan: arguments after argv[0], each ended by a
- * NUL byte, in .pmubench-args-<flagset> (one per flag set of a --run-dir
- * matrix).  Written once, when the flag set's results start. */
-static int save_run_args(const char *run_dir, const char *flagset, int argc, char **argv)
-{
-	char path[1200];
-	snprintf(path, sizeof path, "%s/.pmubench-args-%s", run_dir, flagset);
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return pmb_error("cannot write %s: %s; pass a writable --out", path, strerror(errno));
-	for (int i = 1; i < argc; i++)
-		fwrite(argv[i], 1, strlen(argv[i]) + 1, f);
-	int bad = ferror(f);
-	if (fclose(f) != 0 || bad)
-		return pmb_error("cannot write %s: %s; free space or choose another --out", path,
-				 strerror(errno ? errno : EIO));
-	return 0;
-}
-
-/* argv becomes: argv[0], the saved arguments, then the ones given now
- * (later options win, so `--resume DIR --quiet` works).  Kept until exit. */
-static int load_run_args(const char *run_dir, const char *flagset, int *argc, char ***argv)
-{
-	static char text[65536];
-	static char *args[1024];
-	char path[1200];
-	snprintf(path, sizeof path, "%s/.pmubench-args-%s", run_dir, flagset);
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return 0; /* older pmubench, or no run: use_resume_dir says */
-		return pmb_error("--resume: cannot read %s: %s", path, strerror(errno));
-	}
-	size_t len = fread(text, 1, sizeof text, f);
-	int full = len == sizeof text;
-	fclose(f);
-	if (full || (len && text[len - 1] != '\0'))
-		return pmb_error("--resume: %s is damaged; resume with the run's original options "
-				 "given again, after deleting that file",
-				 path);
-	int n = 0;
-	args[n++] = (*argv)[0];
-	for (size_t i = 0; i < len && n < 1000; i += strlen(text + i) + 1)
-		args[n++] = text + i;
-	for (int i = 1; i < *argc && n < 1023; i++)
-		args[n++] = (*argv)[i];
-	args[n] = NULL;
-	*argc = n;
-	*argv = args;
-	return 0;
 }
 
 /* Median cost of start + stop_and_read on this thread: the PAPI part of
@@ -306,15 +151,65 @@ static void warn_about_machine(const struct pmb_system_info *sys,
 	}
 }
 
+/* A signal before the run directory is published: nothing is left. */
+static int interrupted_before_start(void)
+{
+	fprintf(stderr, "pmubench: interrupted by signal %d before the run started; nothing was "
+			"written\n",
+		(int)interrupted);
+	return 128 + (int)interrupted;
+}
+
+/* Runs the points not yet done; returns 0 or -1 (pmb_error). */
+static int run_points(struct pmb_runner *runner, struct pmb_plan *plan, struct pmb_meta *meta,
+		      size_t *invalid, double ns_step)
+{
+	double *overheads = calloc(plan->npoints + 1, sizeof *overheads);
+	size_t noverheads = 0;
+	int short_warned = 0, rc = 0;
+	for (size_t i = 0; i < plan->npoints && !interrupted; i++) {
+		if (plan->points[i].done)
+			continue;
+		struct pmb_point_outcome out;
+		rc = pmb_runner_run_point(runner, &plan->points[i], &out);
+		if (out.samples && rc == 0)
+			meta->points_done++;
+		if (overheads && out.samples)
+			overheads[noverheads++] = out.overhead_ns;
+		if (out.samples && !out.valid)
+			(*invalid)++;
+		if (out.short_samples && !short_warned) {
+			pmb_warn("some samples were shorter than 1000x the clock step (%.0f ns); "
+				 "raise --min-sample-ms",
+				 ns_step);
+			short_warned = 1;
+		}
+		if (rc != 0)
+			break;
+	}
+	if (overheads && noverheads) {
+		for (size_t a = 1; a < noverheads; a++)
+			for (size_t b = a; b > 0 && overheads[b] < overheads[b - 1]; b--) {
+				double t = overheads[b];
+				overheads[b] = overheads[b - 1];
+				overheads[b - 1] = t;
+			}
+		meta->sample_overhead_ns = overheads[noverheads / 2];
+	}
+	free(overheads);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
+	install_signal_handlers();
 	struct pmb_options opt;
 	pmb_options_defaults(&opt);
 	if (pmb_options_parse(&opt, argc, argv) != 0)
 		return fail(EXIT_USAGE, pmb_error_message());
 	if (opt.resume_dir[0] && opt.command == PMB_CMD_RUN) {
 		/* The run's own options first, the ones given now on top. */
-		if (load_run_args(opt.resume_dir, opt.flagset, &argc, &argv) != 0)
+		if (pmb_rundir_load_args(opt.resume_dir, opt.flagset, &argc, &argv) != 0)
 			return fail(1, pmb_error_message());
 		pmb_options_defaults(&opt);
 		if (pmb_options_parse(&opt, argc, argv) != 0)
@@ -360,9 +255,13 @@ int main(int argc, char **argv)
 	struct pmb_system_info sys;
 	pmb_system_read(&sys);
 	static struct pmb_plan plan;
-	if (pmb_plan_build(&plan, &opt, topo, sys.mem_available) != 0) {
+	if (pmb_plan_build(&plan, &opt, topo, pmb_system_mem_usable(&sys)) != 0) {
 		backend->fini();
 		return fail(EXIT_USAGE, pmb_error_message());
+	}
+	if (interrupted) {
+		backend->fini();
+		return interrupted_before_start();
 	}
 
 	struct pmb_run_info run = {.flagset = opt.flagset,
@@ -371,18 +270,20 @@ int main(int argc, char **argv)
 				   .meta_name = "meta.json",
 				   .counter_source = backend->name,
 				   .has_ticks = pmb_clock_has_ticks()};
-	size_t resumed = 0;
-	int rc = opt.resume_dir[0] ? use_resume_dir(&opt, &run)
-		 : opt.run_dir[0]  ? use_run_dir(&opt, &run)
-				   : make_run_dir(&opt, sys.host, &run);
-	if (rc == 0 && !opt.resume_dir[0])
-		rc = save_run_args(run.run_dir, opt.flagset, argc, argv);
+	size_t resumed = 0, dropped = 0;
+	struct pmb_rundir rundir;
+	int rc = pmb_rundir_open(&rundir, &opt, sys.host, &plan, argc, argv, &run);
 	if (rc == 0 && opt.resume_dir[0])
-		rc = pmb_resume_mark_done(run.run_dir, opt.flagset, &plan, &resumed);
+		rc = pmb_resume_prepare(run.run_dir, opt.flagset, &plan, &resumed, &dropped);
 	if (rc != 0) {
+		pmb_rundir_close(&rundir);
 		backend->fini();
 		return fail(1, pmb_error_message());
 	}
+	if (dropped)
+		pmb_note("--resume: %zu rows of unfinished points dropped; those points run again "
+			 "from the start",
+			 dropped);
 
 	if (topo->notes[0])
 		pmb_warn("topology: %s", topo->notes);
@@ -412,14 +313,23 @@ int main(int argc, char **argv)
 	meta.counter_start_stop_ns = measure_counter_cost(backend, &cplan) - clock.ns_read_cost;
 	meta.sample_overhead_ns = NAN;
 	pmb_meta_utc_now(meta.started_utc, sizeof meta.started_utc, 0);
-	if (pmb_meta_write(&meta) != 0) {
+	/* A new run appears under its name with meta.json in it, or not at all. */
+	rc = interrupted ? 0 : pmb_meta_write(&meta);
+	if (rc == 0 && !interrupted) {
+		rc = pmb_rundir_publish(&rundir, &run);
+		if (rc == 1)
+			rc = pmb_meta_write(&meta); /* renamed on a clash: new run_id */
+	}
+	if (rc != 0 || interrupted) {
+		pmb_rundir_close(&rundir);
 		backend->fini();
-		return fail(1, pmb_error_message());
+		return rc != 0 ? fail(1, pmb_error_message()) : interrupted_before_start();
 	}
 
 	struct pmb_reporter reporters[2];
 	if (pmb_report_csv_open(&reporters[0], &run) != 0 ||
 	    pmb_report_console_open(&reporters[1], plan.npoints - resumed, opt.quiet) != 0) {
+		pmb_rundir_close(&rundir);
 		backend->fini();
 		return fail(1, pmb_error_message());
 	}
@@ -427,7 +337,6 @@ int main(int argc, char **argv)
 		 plan.npoints - resumed, plan.npoints / (plan.nsizes * opt.nthreads), plan.nsizes,
 		 opt.nthreads, resumed ? " left to resume" : "", run.run_dir);
 
-	install_signal_handlers();
 	struct pmb_runner runner = {.opt = &opt,
 				    .topo = topo,
 				    .backend = backend,
@@ -437,40 +346,8 @@ int main(int argc, char **argv)
 				    .nreporters = 2,
 				    .interrupted = &interrupted,
 				    .clock_step_ns = clock.ns_step};
-	double *overheads = calloc(plan.npoints + 1, sizeof *overheads);
-	size_t noverheads = 0, invalid = 0;
-	int short_warned = 0;
-	rc = 0;
-	for (size_t i = 0; i < plan.npoints && !interrupted; i++) {
-		if (plan.points[i].done)
-			continue;
-		struct pmb_point_outcome out;
-		rc = pmb_runner_run_point(&runner, &plan.points[i], &out);
-		if (out.samples)
-			meta.points_done++;
-		if (overheads && out.samples)
-			overheads[noverheads++] = out.overhead_ns;
-		if (out.samples && !out.valid)
-			invalid++;
-		if (out.short_samples && !short_warned) {
-			pmb_warn("some samples were shorter than 1000x the clock step (%.0f ns); "
-				 "raise --min-sample-ms",
-				 clock.ns_step);
-			short_warned = 1;
-		}
-		if (rc != 0)
-			break;
-	}
-	if (overheads && noverheads) {
-		for (size_t a = 1; a < noverheads; a++)
-			for (size_t b = a; b > 0 && overheads[b] < overheads[b - 1]; b--) {
-				double t = overheads[b];
-				overheads[b] = overheads[b - 1];
-				overheads[b - 1] = t;
-			}
-		meta.sample_overhead_ns = overheads[noverheads / 2];
-	}
-	free(overheads);
+	size_t invalid = 0;
+	rc = run_points(&runner, &plan, &meta, &invalid, clock.ns_step);
 
 	char error[1024] = "";
 	if (rc != 0)
@@ -482,6 +359,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 2; i++)
 		reporters[i].close(reporters[i].self);
 	int meta_rc = pmb_meta_write(&meta);
+	pmb_rundir_close(&rundir);
 	backend->fini();
 	size_t npoints = plan.npoints;
 	pmb_plan_free(&plan);
@@ -493,7 +371,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pmubench: error: %s\n", pmb_error_message());
 	if (rc != 0) {
 		fprintf(stderr, "pmubench: error: %s\n", error);
-		fprintf(stderr, "pmubench: rows measured so far are kept in %s%s\n", run.run_dir,
+		fprintf(stderr, "pmubench: rows measured so far are kept in %s; continue with: %s "
+				"--resume %s%s%s%s\n",
+			run.run_dir, argv[0], run.run_dir,
+			strcmp(opt.flagset, "default") ? " --flagset " : "",
+			strcmp(opt.flagset, "default") ? opt.flagset : "",
 			meta_rc != 0 ? " (meta.json could not be updated: it still says complete=false)"
 				     : "");
 		return 1;

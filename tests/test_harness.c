@@ -593,10 +593,11 @@ static void test_csv_reporter(void **state)
 	struct pmb_topology_info t = fake_topology();
 	struct pmb_plan plan;
 	assert_int_equal(pmb_plan_build(&plan, &o, &t, 16ull << 30), 0);
-	size_t done;
-	assert_int_equal(pmb_resume_mark_done(dir, "O0", &plan, &done), 0);
+	size_t done, dropped;
+	assert_int_equal(pmb_resume_prepare(dir, "O0", &plan, &done, &dropped), 0);
 	assert_int_equal(done, 0); /* another flag set's rows */
-	assert_int_equal(pmb_resume_mark_done(dir, "default", &plan, &done), 0);
+	assert_int_equal(pmb_resume_prepare(dir, "default", &plan, &done, &dropped), 0);
+	assert_int_equal(dropped, 0);
 	assert_int_equal(done, 1);
 	for (size_t i = 0; i < plan.npoints; i++)
 		assert_int_equal(plan.points[i].done, plan.points[i].size_bytes == 4096);

@@ -75,6 +75,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -123,6 +124,8 @@ static struct {
 	char creator[48];          /* "callgrind-3.19.0" from the dump header */
 	uint32_t available;
 	atomic_int open_threads;
+	pid_t parent;              /* the native supervisor */
+	int owned_dir;             /* dir is a pmb-sim-* temporary of the supervisor */
 } sim;
 
 /* snprintf for text that may be cut (notes, versions): the cut is
@@ -329,11 +332,12 @@ static void supervise(pid_t pid, const char *owned_dir)
 	/* A terminal's ^C reaches the whole process group, valgrind included;
 	 * killing ourselves first would orphan it and skip the clean-up. */
 	sa.sa_handler = SIG_IGN;
-	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
-	/* A TERM/HUP aimed at our pid (timeout(1), a CI runner) must reach the
-	 * process doing the work. */
+	/* A signal aimed at our pid (kill -INT, timeout(1), a CI runner) must
+	 * reach the process doing the work; a terminal's ^C reaches both, and
+	 * the harness takes a second INT like the first. */
 	sa.sa_handler = forward_signal;
+	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -482,8 +486,14 @@ static int launch_under_valgrind(void)
 		return pmb_error("cannot create a pipe: %s", strerror(e));
 	}
 	fflush(NULL); /* else buffered output would be printed twice */
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid == 0) {
+		/* Dies with us: a SIGKILLed supervisor must not leave valgrind
+		 * writing into the run (it gets SIGTERM, an interruption). */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(127);
 		close(pfd[0]);
 		execv(valgrind, argv);
 		int e = errno;
@@ -783,6 +793,8 @@ static int sim_init_under_valgrind(struct pmb_counter_plan *plan)
 	memset(&sim, 0, sizeof sim);
 	snprintf(sim.dir, sizeof sim.dir, "%s", dir);
 	snprintf(sim.caches, sizeof sim.caches, "%s", caches);
+	sim.parent = getppid();
+	sim.owned_dir = !getenv(ENV_DIR) || !*getenv(ENV_DIR);
 	unsetenv(ENV_CHILD);
 	unsetenv(ENV_DIR_PRIVATE);
 	unsetenv(ENV_CACHES);
@@ -872,6 +884,12 @@ static void sim_fini(void)
 {
 	if (!sim.active)
 		return;
+	if (sim.owned_dir && getppid() != sim.parent) {
+		/* The supervisor is gone (killed): nobody else will remove it. */
+		remove_tree(sim.dir);
+		sim.active = 0;
+		return;
+	}
 	if (refresh_prefix() != 0) {
 		sim.active = 0;
 		return;

@@ -46,32 +46,43 @@ static int cut_partial_line(int fd, off_t size)
 	return ftruncate(fd, 0); /* not even a whole header: start over */
 }
 
+/* What to do about a failed write: a `ulimit -f` (EFBIG, SIGXFSZ being
+ * ignored) wants another remedy than a full disk. */
+static const char *write_hint(int e)
+{
+	if (e == EFBIG)
+		return "the file size limit is reached (ulimit -f); raise it (ulimit -f unlimited)";
+	if (e == EMFILE || e == ENFILE)
+		return "raise the open-file limit (ulimit -n 1024)";
+	return "free space or choose another --out";
+}
+
 static int open_append(const char *dir, const char *name, const char *header, FILE **out)
 {
 	char path[1200];
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	FILE *f = fopen(path, "a+"); /* + : cut_partial_line reads */
 	if (!f)
-		return pmb_error("cannot open %s for appending: %s; check that --out is writable",
-				 path, strerror(errno));
+		return pmb_error("cannot open %s for appending: %s; %s", path, strerror(errno),
+				 errno == EMFILE || errno == ENFILE ? write_hint(errno)
+								    : "check that --out is writable");
 	int fd = fileno(f), e = 0;
 	struct stat st;
 	if (fstat(fd, &st) != 0 || (st.st_size > 0 && cut_partial_line(fd, st.st_size) != 0) ||
 	    fstat(fd, &st) != 0)
 		e = errno;
 	else if (st.st_size == 0) {
-		/* One write(2), cut back if short: never half a header. */
+		/* One write(2); if short, the file goes: never half a header,
+		 * never an empty CSV that readers would have to guess about. */
 		ssize_t n = write(fd, header, strlen(header));
 		if (n != (ssize_t)strlen(header)) {
 			e = n < 0 ? errno : ENOSPC;
-			if (ftruncate(fd, 0) != 0)
-				e = errno;
+			unlink(path);
 		}
 	}
 	if (e) {
 		fclose(f);
-		return pmb_error("cannot write %s: %s; free space or choose another --out", path,
-				 strerror(e));
+		return pmb_error("cannot write %s: %s; %s", path, strerror(e), write_hint(e));
 	}
 	*out = f;
 	return 0;
@@ -158,11 +169,10 @@ static int finish_rows(struct row_buf *b, FILE *f, const char *dir)
 		return 0;
 	if (done && start >= 0 && ftruncate(fd, start) != 0)
 		return pmb_error("cannot write results in %s: %s, and cannot remove the half "
-				 "row written: %s; free space or choose another --out",
-				 dir, strerror(e), strerror(errno));
-	return pmb_error("cannot write results in %s: %s; free space or choose another "
-			 "--out (rows written so far are kept)",
-			 dir, strerror(e));
+				 "row written: %s; %s",
+				 dir, strerror(e), strerror(errno), write_hint(e));
+	return pmb_error("cannot write results in %s: %s; %s (rows written so far are kept)",
+			 dir, strerror(e), write_hint(e));
 }
 
 static void put_double(FILE *f, double v)
@@ -228,6 +238,12 @@ static int csv_sample(void *self, const struct pmb_run_info *run, const struct p
 static int csv_point(void *self, const struct pmb_run_info *run, const struct pmb_point_summary *s)
 {
 	struct csv_reporter *r = self;
+	/* Raw rows durable first, then the summary that marks the point
+	 * done (--resume trusts a whole summary). */
+	FILE *raw = s->thread <= 0 ? size_file(r, s->point->size_bytes) : NULL;
+	if (raw && fdatasync(fileno(raw)) != 0 && errno != EINVAL)
+		return pmb_error("cannot sync results in %s: %s; %s", r->dir, strerror(errno),
+				 write_hint(errno));
 	struct row_buf buf;
 	FILE *f = begin_rows(&buf);
 	if (!f)
@@ -248,7 +264,11 @@ static int csv_point(void *self, const struct pmb_run_info *run, const struct pm
 		fprintf(f, ",%s,%d\n", counter && st->n ? run->counter_source : "none",
 			s->valid);
 	}
-	return finish_rows(&buf, r->summary, r->dir);
+	if (finish_rows(&buf, r->summary, r->dir) != 0)
+		return -1;
+	if (fdatasync(fileno(r->summary)) != 0 && errno != EINVAL)
+		return pmb_error("cannot sync %s/summary.csv: %s", r->dir, strerror(errno));
+	return 0;
 }
 
 static void csv_close(void *self)

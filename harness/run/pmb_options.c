@@ -393,22 +393,17 @@ static const char *option_name(int val)
 int pmb_options_parse(struct pmb_options *opt, int argc, char **argv)
 {
 	/* A config file sets defaults that the other options override,
-	 * wherever --config stands on the line. */
-	for (int i = 1; i < argc; i++) {
-		const char *path = NULL;
-		if ((!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c")) && i + 1 < argc)
-			path = argv[i + 1];
-		else if (!strncmp(argv[i], "--config=", 9))
-			path = argv[i] + 9;
-		else if (!strcmp(argv[i], "--"))
-			break;
-		if (path && pmb_options_load_config(opt, path) != 0)
-			return -1;
-	}
-
-	char name[64] = "";
+	 * wherever --config stands on the line.  getopt itself finds it, so
+	 * every spelling it accepts (--config F, --config=F, --conf F, -cF,
+	 * -qcF) reads the file; the second pass below reports bad options. */
 	int c;
 	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1)
+		if (c == 'c' && pmb_options_load_config(opt, optarg) != 0)
+			return -1;
+
+	char name[64] = "";
 	optind = 0; /* 0, not 1: makes glibc reinitialise, so tests can parse twice */
 	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
 		int rc = 0;

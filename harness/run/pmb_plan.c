@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 /* Built-in families first, then those of --kernel-lib, in load order. */
 static const struct pmb_kernel *family_at(size_t i)
@@ -207,13 +208,18 @@ int pmb_plan_build(struct pmb_plan *plan, const struct pmb_options *opt,
 			if (n == 0)
 				return pmb_error("not enough free memory for any size");
 		} else {
-			return pmb_error("size %s x %d thread%s needs about %s of memory but only %s "
-					 "is available; use smaller --sizes or fewer --threads",
+			struct rlimit rl;
+			int limited = getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY;
+			return pmb_error("not enough memory for %s x %d thread%s: it needs about %s "
+					 "but only %s is available%s; use smaller --sizes or fewer "
+					 "--threads%s",
 					 pmb_format_size(biggest, a, sizeof a), max_threads,
 					 max_threads > 1 ? "s" : "",
 					 pmb_format_size(biggest * 4 * (uint64_t)max_threads, b,
 							 sizeof b),
-					 pmb_format_size(mem_available, (char[32]){0}, 32));
+					 pmb_format_size(mem_available, (char[32]){0}, 32),
+					 limited ? " under the address-space limit (ulimit -v)" : "",
+					 limited ? ", or raise ulimit -v" : "");
 		}
 	}
 

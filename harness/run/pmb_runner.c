@@ -24,6 +24,8 @@ struct point_run {
 	int failed;                 /* any worker failed: all leave */
 	char error[1024];
 	pthread_mutex_t error_lock;
+	pthread_cond_t gate_open;   /* all workers started (or failed to) */
+	int gate;
 	uint64_t iters;             /* agreed by all workers */
 	uint64_t wanted_iters[256]; /* per worker, from its warm-up */
 	int stop;
@@ -203,6 +205,14 @@ static void *worker_main(void *arg)
 				     .line_size = r->topo->cache[0].line_size};
 	char msg[1024];
 
+	pthread_mutex_lock(&pr->error_lock);
+	while (!pr->gate)
+		pthread_cond_wait(&pr->gate_open, &pr->error_lock);
+	int give_up = pr->failed;
+	pthread_mutex_unlock(&pr->error_lock);
+	if (give_up)
+		return NULL;
+
 	if (pmb_topology_pin_thread(core) != 0) {
 		record_failure(pr, pmb_error_message());
 	} else if (r->backend->thread_open(r->counters, &cstate) != 0) {
@@ -212,8 +222,8 @@ static void *worker_main(void *arg)
 		if (k->setup(&ctx) != 0) {
 			char size[32];
 			snprintf(msg, sizeof msg,
-				 "cannot set up %s/%s at %s on thread %d: out of memory; use smaller "
-				 "--sizes",
+				 "not enough memory for %s/%s at %s on thread %d: use smaller --sizes "
+				 "or fewer --threads, or raise the memory limit (ulimit -v)",
 				 k->family, k->variant, pmb_format_size(p->size_bytes, size, sizeof size),
 				 w->index);
 			record_failure(pr, msg);
@@ -377,24 +387,38 @@ int pmb_runner_run_point(const struct pmb_runner *r, const struct pmb_point *p,
 				 r->topo->ncores);
 	struct point_run pr = {.r = r, .p = p, .out = out};
 	pthread_mutex_init(&pr.error_lock, NULL);
+	pthread_cond_init(&pr.gate_open, NULL);
 	pthread_barrier_init(&pr.barrier, NULL, (unsigned)p->threads);
 	struct worker workers[256];
-	int started = 0;
+	int started = 0, create_error = 0;
 	for (int t = 0; t < p->threads; t++) {
 		workers[t] = (struct worker){.pr = &pr, .index = t};
-		if (pthread_create(&workers[t].thread, NULL, worker_main, &workers[t]) != 0)
+		create_error = pthread_create(&workers[t].thread, NULL, worker_main, &workers[t]);
+		if (create_error)
 			break;
 		started++;
 	}
-	if (started < p->threads) {
-		/* The barrier counts all T: without them the started ones would
-		 * wait forever.  Cannot happen short of a resource limit. */
-		fprintf(stderr, "pmubench: cannot start %d threads\n", p->threads);
-		abort();
+	/* The workers wait at the gate until all are started: the barrier
+	 * counts all T, so with one missing (a thread or memory limit) the
+	 * started ones leave instead of waiting forever. */
+	pthread_mutex_lock(&pr.error_lock);
+	if (started < p->threads && !pr.failed) {
+		char msg[512];
+		snprintf(msg, sizeof msg,
+			 "cannot start thread %d of %d for %s/%s: %s; lower --threads, or raise "
+			 "the process limit (ulimit -u) or the memory limit (ulimit -v)",
+			 started + 1, p->threads, p->kernel->family, p->kernel->variant,
+			 strerror(create_error));
+		snprintf(pr.error, sizeof pr.error, "%s", msg);
+		pr.failed = 1;
 	}
+	pr.gate = 1;
+	pthread_cond_broadcast(&pr.gate_open);
+	pthread_mutex_unlock(&pr.error_lock);
 	for (int t = 0; t < started; t++)
 		pthread_join(workers[t].thread, NULL);
 	pthread_barrier_destroy(&pr.barrier);
+	pthread_cond_destroy(&pr.gate_open);
 	pthread_mutex_destroy(&pr.error_lock);
 
 	int rc = 0;
@@ -403,8 +427,10 @@ int pmb_runner_run_point(const struct pmb_runner *r, const struct pmb_point *p,
 	out->short_samples =
 		pr.nsamples && (double)pr.rows[0].ns < 1000.0 * r->clock_step_ns;
 	/* A point with at least one sample gets its summary even when it was
-	 * interrupted: its rows are kept, and --resume then skips it. */
-	if (pr.nsamples > 0 && report_summaries(&pr) != 0)
+	 * interrupted: its rows are kept, and --resume then skips it.  A point
+	 * that failed (a row not written, a counter read failed) gets none:
+	 * it is not done, and --resume runs it again. */
+	if (pr.nsamples > 0 && !pr.failed && report_summaries(&pr) != 0)
 		rc = -1;
 	if (pr.failed)
 		rc = pmb_error("%s", pr.error);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -250,6 +251,28 @@ void pmb_system_read(struct pmb_system_info *info)
 	cpuinfo_field("flags", info->cpu_flags, sizeof info->cpu_flags);
 	if (!info->cpu_flags[0])
 		cpuinfo_field("Features", info->cpu_flags, sizeof info->cpu_flags);
+}
+
+/* Free memory as this process may use it: a `ulimit -v` (RLIMIT_AS) below
+ * what the system has free is the real bound, less what is mapped now. */
+uint64_t pmb_system_mem_usable(const struct pmb_system_info *info)
+{
+	uint64_t usable = info->mem_available;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		uint64_t mapped = 0;
+		FILE *f = fopen("/proc/self/status", "r");
+		char line[256];
+		while (f && fgets(line, sizeof line, f))
+			if (!strncmp(line, "VmSize:", 7))
+				mapped = strtoull(line + 7, NULL, 10) * 1024;
+		if (f)
+			fclose(f);
+		uint64_t left = rl.rlim_cur > mapped ? rl.rlim_cur - mapped : 1;
+		if (!usable || left < usable)
+			usable = left;
+	}
+	return usable;
 }
 
 static int read_cpu_times(int cpu, unsigned long long *busy, unsigned long long *total)

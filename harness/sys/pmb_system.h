@@ -44,4 +44,8 @@ void pmb_system_arm_cpu_name(unsigned impl, unsigned part, char *buf, size_t len
  * while we were idle: others' load on a core we are about to use. */
 double pmb_system_cpu_busy(int cpu, int ms);
 
+/* mem_available, or less under a `ulimit -v` (RLIMIT_AS): the memory
+ * check of the plan uses this. */
+uint64_t pmb_system_mem_usable(const struct pmb_system_info *info);
+
 #endif

@@ -237,7 +237,7 @@ if [ -n "$da" ] && [ -d "$da" ]; then
 		ok "--resume of a complete run rewrites no row"
 	else notok "--resume of a complete run rewrites no row" "exit $rc"; fi
 fi
-expect "--resume of a directory that is not a run" 1 "--resume: '$TMP/o1' has no meta.json" \
+expect "--resume of a directory that is not a run" 1 "--resume: '$TMP/o1' is not a pmubench run" \
 	"$BIN" --resume "$TMP/o1"
 expect "--resume of a file" 1 "--resume: '$TMP/afile' is not a run directory" "$BIN" --resume "$TMP/afile"
 expect "--resume of a missing directory" 1 "--resume: '$TMP/nosuch' is not a run directory" \
