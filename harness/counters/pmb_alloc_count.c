@@ -1,5 +1,7 @@
 #include "pmb_alloc_count.h"
 
+#include <errno.h>
+
 #include <stddef.h>
 #include <string.h>
 
@@ -23,6 +25,8 @@ void *__wrap_malloc(size_t size)
 	if (p) {
 		counts.allocs++;
 		counts.bytes += size;
+	} else if (size) {
+		counts.failed++;
 	}
 	return p;
 }
@@ -33,6 +37,8 @@ void *__wrap_calloc(size_t nmemb, size_t size)
 	if (p) {
 		counts.allocs++;
 		counts.bytes += nmemb * size;
+	} else if (nmemb && size) {
+		counts.failed++;
 	}
 	return p;
 }
@@ -46,6 +52,8 @@ void *__wrap_realloc(void *ptr, size_t size)
 		else
 			counts.allocs++;
 		counts.bytes += size;
+	} else if (size) {
+		counts.failed++;
 	}
 	return p;
 }
@@ -63,6 +71,8 @@ int __wrap_posix_memalign(void **memptr, size_t alignment, size_t size)
 	if (rc == 0) {
 		counts.allocs++;
 		counts.bytes += size;
+	} else if (rc == ENOMEM) {
+		counts.failed++;
 	}
 	return rc;
 }
@@ -73,6 +83,8 @@ void *__wrap_aligned_alloc(size_t alignment, size_t size)
 	if (p) {
 		counts.allocs++;
 		counts.bytes += size;
+	} else if (size) {
+		counts.failed++;
 	}
 	return p;
 }

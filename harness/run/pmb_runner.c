@@ -259,6 +259,7 @@ static void *worker_main(void *arg)
 	 * quarter of that agree on the time per pass within 5 % (the timing
 	 * has settled), or 4 x warmup_ms at most.  The last window's time per
 	 * pass sets how many passes make one sample long enough. */
+	uint64_t failed_before = pmb_alloc_count_thread().failed;
 	uint64_t warm_budget = (uint64_t)(r->opt->warmup_ms * 1e6);
 	uint64_t window = warm_budget / 4;
 	uint64_t warm_start = pmb_clock_ns(), win_start = warm_start, win_passes = 0, warm_ns;
@@ -283,9 +284,20 @@ static void *worker_main(void *arg)
 			break; /* warm-up off: one pass, for the calibration */
 	}
 	if (k->check(&ctx) != 0) {
-		snprintf(msg, sizeof msg, "%s/%s gave a wrong result in warm-up (size %llu): the "
-			 "kernel is broken; run tests (make test)",
-			 k->family, k->variant, (unsigned long long)p->size_bytes);
+		char size[32];
+		pmb_format_size(p->size_bytes, size, sizeof size);
+		/* A kernel that allocates as it runs gives a wrong result when
+		 * an allocation is refused: that is memory, not a bug. */
+		if (pmb_alloc_count_thread().failed > failed_before)
+			snprintf(msg, sizeof msg,
+				 "not enough memory for %s/%s at %s on thread %d (an allocation "
+				 "failed): use smaller --sizes or fewer --threads, or raise the "
+				 "memory limit (ulimit -v)",
+				 k->family, k->variant, size, w->index);
+		else
+			snprintf(msg, sizeof msg, "%s/%s gave a wrong result in warm-up (size %s): "
+				 "the kernel is broken; run tests (make test)",
+				 k->family, k->variant, size);
 		record_failure(pr, msg);
 	}
 	double want = r->opt->min_sample_ms * 1e6 / (pass_ns > 1 ? pass_ns : 1);
@@ -406,7 +418,8 @@ int pmb_runner_run_point(const struct pmb_runner *r, const struct pmb_point *p,
 		char msg[512];
 		snprintf(msg, sizeof msg,
 			 "cannot start thread %d of %d for %s/%s: %s; lower --threads, or raise "
-			 "the process limit (ulimit -u) or the memory limit (ulimit -v)",
+			 "the limits on processes (ulimit -u) or memory (ulimit -v; each thread "
+			 "reserves a stack of ulimit -s)",
 			 started + 1, p->threads, p->kernel->family, p->kernel->variant,
 			 strerror(create_error));
 		snprintf(pr.error, sizeof pr.error, "%s", msg);
