@@ -203,12 +203,12 @@ static int read_small(const char *path, char *buf, size_t n)
 }
 
 static const char *const identity_keys[][2] = {
-	{"commit", "the git commit of the binary"},
-	{"compiler", "the compiler"},
-	{"cflags", "the compiler flags (cflags)"},
-	{"config", "the config file or its contents"},
-	{"options", "the measurement options"},
-	{"plan", "the plan (kernels x sizes x threads)"},
+	{"commit", "git commit of the binary"},
+	{"compiler", "compiler"},
+	{"cflags", "compiler flags (cflags)"},
+	{"config", "config file or config contents"},
+	{"options", "measurement options"},
+	{"plan", "plan (kernels x sizes x threads)"},
 };
 
 static int check_identity(const char *dir, const char *flagset, const char *saved,
@@ -221,7 +221,7 @@ static int check_identity(const char *dir, const char *flagset, const char *save
 		identity_value(now, identity_keys[i][0], b, sizeof b);
 		if (strcmp(a, b) != 0)
 			snprintf(diff + strlen(diff), sizeof diff - strlen(diff),
-				 "%s%s differs (run: '%.150s'; now: '%.150s')", diff[0] ? "; " : "",
+				 "%sdifferent %s (run: '%.150s'; now: '%.150s')", diff[0] ? "; " : "",
 				 identity_keys[i][1], a, b);
 	}
 	if (!diff[0])
