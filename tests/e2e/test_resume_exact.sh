@@ -53,7 +53,7 @@ if [ -n "$d" ]; then
 	why+=("${bad[@]}")
 fi
 check "ulimit -n 5: no summary for a point whose rows were not written" "${why[@]}"
-[ -n "$d" ] && resume_ok "ulimit -n 5: --resume then measures every point once" "$d"
+[ -z "$d" ] || resume_ok "ulimit -n 5: --resume then measures every point once" "$d"
 
 out=$TMP/fsize
 mkdir -p "$out"
@@ -68,7 +68,7 @@ if [ -n "$d" ]; then
 	why+=("${bad[@]}")
 else why+=("no run directory"); fi
 check "ulimit -f (SIGXFSZ): clear message, whole rows, no half summary" "${why[@]}"
-[ -n "$d" ] && resume_ok "ulimit -f: --resume then measures every point once" "$d"
+[ -z "$d" ] || resume_ok "ulimit -f: --resume then measures every point once" "$d"
 
 # A partial summary (as an older pmubench or a crash could leave): the
 # point runs again, its old rows dropped.
@@ -181,7 +181,7 @@ else
 fi
 kill -INT "$pid" 2>/dev/null
 wait "$pid"
-[ -n "$d" ] && resume_ok "run directory locked: after the first stops, --resume completes it exactly" "$d"
+[ -z "$d" ] || resume_ok "run directory locked: after the first stops, --resume completes it exactly" "$d"
 check "run directory locked: a second run or resume exits with 'in use by another pmubench (pid N)'" "${why[@]}"
 
 # Two --run-dir runs of one new directory started together: one wins.
@@ -245,7 +245,9 @@ sim_case() { # SIGNAL NAME
 		[ "$(json_int "$d/meta.json" interrupted_by_signal)" = 2 ] || why+=("meta.json interrupted_by_signal is not 2")
 	fi
 	check "$name" "${why[@]}"
-	[ "$sig" = KILL ] && resume_ok "sim: --resume after the parent was killed completes exactly" "$d"
+	if [ "$sig" = KILL ]; then
+		resume_ok "sim: --resume after the parent was killed completes exactly" "$d"
+	fi
 }
 if command -v valgrind >/dev/null; then
 	sim_case KILL "sim: SIGKILL of the parent stops valgrind (PR_SET_PDEATHSIG), no pmb-sim-* left"
