@@ -33,31 +33,15 @@ from pmubench.load import load_run  # noqa: E402
 
 # Counters QEMU's PMUv3 opens but never increments: calibration must find
 # them reading zero (issue 12, item 3).
-EMULATION_READS_ZERO = ["branches", "branch_misses", "l1d_misses"]
+EMULATION_READS_ZERO = ["branches", "branch_misses", "l1d_misses", "l2_misses"]
 # Kernels whose loop is the whole work: their instructions per element come
 # from the disassembly.
 LOOP_FAMILIES = ["sum", "branch", "traversal"]
-# Checks that wait for another helper's change; printed as skip until it
-# lands, never as ok.
-PENDING = {
-    "meta.json has calibration verdicts for the hardware counters": "counter calibration (helper papi)",
-    "branches: never a measured zero (empty cells, reason in meta.json)": "counter calibration (helper papi)",
-    "branch_misses: never a measured zero (empty cells, reason in meta.json)": "counter calibration (helper papi)",
-    "l1d_misses: never a measured zero (empty cells, reason in meta.json)": "counter calibration (helper papi)",
-    "--sizes auto reaches past the last-level cache (real or stated default)": "zero-size cache levels (helper papi)",
-    "meta.json hwloc_version is the runtime library's (2.9.0)": "runtime hwloc version (helper papi)",
-    "meta.json vm is true (QEMU guest)": "VM detection on aarch64 (helper papi)",
-    "meta.json cpu_model names the Cortex-A57": "CPU model on aarch64 (helper papi)",
-}
-
 results = []
 table = []
 
 
 def report(name, cond, detail=""):
-    if name in PENDING and not cond:
-        print(f"skip - {name}: waiting for {PENDING[name]}")
-        return
     line = ("ok - " if cond else "not ok - ") + name
     if detail and not cond:
         line += f" ({detail})"
@@ -210,9 +194,13 @@ def main():
            abs(half - 0.5) < 0.05, f"{half:.3f}")
 
     # --- counters the emulated PMU cannot count ---
-    cal = meta.get("calibration")
-    report("meta.json has calibration verdicts for the hardware counters",
-           isinstance(cal, (dict, list)) and len(cal) > 0)
+    cal = meta.get("calibration") or {}
+    verdicts = {c: v.get("verdict") for c, v in cal.get("counters", {}).items()}
+    report("calibration ran: instructions and cycles validated",
+           cal.get("status") == "ran" and verdicts.get("instructions") == "validated"
+           and verdicts.get("cycles") == "validated", str(verdicts))
+    report("calibration: " + ", ".join(EMULATION_READS_ZERO) + " read zero where events must occur",
+           all(verdicts.get(c) == "reads_zero" for c in EMULATION_READS_ZERO), str(verdicts))
     for c in EMULATION_READS_ZERO:
         info = ci_.get(c, {})
         cells = [v for r in all_rows for v in r[c].tolist()]
@@ -244,6 +232,15 @@ def main():
     report("--sizes auto reaches past the last-level cache (real or stated default)",
            am["sizes_auto"] and max(am["sizes"]) >= min(2 * llc, 4 << 20) and llc > 128 << 10,
            f"sizes {am['sizes']}, llc L{am['llc_level']} {llc}")
+    unsized = [lv for lv, c in caches.items() if c["size"] > 0 and c["size_raw"] == 0]
+    report("cache levels hwloc gives no size are stated as defaults in meta.json",
+           all(caches[lv].get("source") == "default" for lv in unsized),
+           {lv: caches[lv].get("source") for lv in unsized})
+    levels = sorted((c["size"], lv) for lv, c in caches.items() if c["size"] > 0)
+    labels = {int(r["size_bytes"]): r["cache_level"] for _, r in runs[("extra", "auto")].raw.iterrows()}
+    want_labels = {sz: next((lv for size, lv in levels if sz <= size), "DRAM") for sz in labels}
+    report("--sizes auto: each size's cache_level follows meta.json's cache sizes",
+           labels == want_labels, f"{labels} vs {want_labels}")
     want = [ln.split("=")[1] for ln in open(manifest) if ln.startswith("libhwloc15=")]
     want = want[0].split("-")[0] if want else "?"
     report(f"meta.json hwloc_version is the runtime library's ({want})", meta["hwloc_version"] == want,
