@@ -195,13 +195,19 @@ test: test-build check-asan-build
 	@tests/run.sh
 
 # --- scripts -----------------------------------------------------------------
-LATEST = $(shell ls -1dt $(OUT)/*/ 2>/dev/null | head -n 1)
-RUN ?= $(LATEST)
+# Without RUN: the newest *sweep* under $(OUT), named on stderr.  Not a
+# profile (perf.data), heap (dhat.out), validate-* or bench-* run, nor a
+# directory without summary.csv and meta.json.
+NEWEST_SWEEP = for d in $$(ls -1dt $(OUT)/*/ 2>/dev/null); do d=$${d%/}; \
+	  [ -f "$$d/summary.csv" ] && [ -f "$$d/meta.json" ] && [ ! -e "$$d/perf.data" ] && \
+	  [ ! -e "$$d/dhat.out" ] || continue; \
+	  case $${d\#\#*/} in validate-*|bench-*) continue;; esac; echo "$$d"; break; done
 .PHONY: plot report compare
 plot: deps-test
-	@test -n "$(RUN)" || { echo "pmubench: error: no run in $(OUT)/; make run first, or give RUN=results/<dir>" >&2; exit 1; }
-	$(PMB_PY) pmubench.plot $(RUN)
-	$(PMB_PY) pmubench.report $(RUN)
+	@run='$(RUN)'; if [ -z "$$run" ]; then run=$$($(NEWEST_SWEEP)); \
+	  test -n "$$run" || { echo "pmubench: error: no sweep in $(OUT)/ (profile, heap, validate and bench runs are not sweeps); make run first, or give RUN=results/<dir>" >&2; exit 1; }; \
+	  echo "pmubench: plotting the newest sweep, $$run (RUN=results/<dir> for another)" >&2; fi; \
+	  $(PMB_PY) pmubench.plot "$$run" && $(PMB_PY) pmubench.report "$$run"
 report: plot
 # FLAGSETS counts only when given: otherwise it is the config's list.
 COMPARE_FLAGSETS = $(if $(filter command line environment,$(origin FLAGSETS)),$(FLAGSETS))

@@ -328,15 +328,23 @@ def load_raw(run_dir, warn=_default_warn):
     if not files:
         raise PmbError("%s: no size-*.csv files; is this a run directory "
                        "(results/<config>-<host>-<timestamp>/)?" % run_dir)
-    frames = []
+    frames, damaged = [], []
     for path in files:
-        header, rows = _read_csv(path, RAW_COLUMNS, warn, allow_truncated=True)
-        if not rows:
-            warn("%s: no samples (header only)" % os.path.basename(path))
-            continue
-        frames.append(_frame(path, header, rows, RAW_COLUMNS,
-                             RAW_INT_COLUMNS, RAW_FLOAT_COLUMNS))
+        # One damaged size file (a disk that filled, a crash) costs its own
+        # size, not the whole run: it is skipped, and the warning says why.
+        try:
+            header, rows = _read_csv(path, RAW_COLUMNS, warn, allow_truncated=True)
+            if not rows:
+                warn("%s: no samples (header only)" % os.path.basename(path))
+                continue
+            frames.append(_frame(path, header, rows, RAW_COLUMNS,
+                                 RAW_INT_COLUMNS, RAW_FLOAT_COLUMNS))
+        except PmbError as e:
+            damaged.append(str(e))
+            warn("skipping %s: %s" % (os.path.basename(path), e))
     if not frames:
+        if damaged:
+            raise PmbError("%s: no readable size file: %s" % (run_dir, "; ".join(damaged)))
         raise PmbError("%s: size files hold no samples; the run was killed "
                        "before measuring anything: re-run it" % run_dir)
     raw = pd.concat(frames, ignore_index=True)

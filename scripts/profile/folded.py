@@ -91,6 +91,10 @@ def cmd_fold(args):
 # --- html ---------------------------------------------------------------------
 
 def folded_to_tree(path):
+    """The folded stacks as d3-flame-graph's tree.  The template draws with
+    selfValue(true): a node's width is its own value plus its children's,
+    so each stack's count goes to its leaf only (self time); adding it to
+    every frame on the way would count parents twice."""
     root = {"name": "all", "value": 0, "children": []}
     index = {id(root): {}}
     for line in open(path):
@@ -100,7 +104,6 @@ def folded_to_tree(path):
         stack, _, n = line.rpartition(" ")
         n = int(n)
         node = root
-        node["value"] += n
         for name in stack.split(";"):
             kids = index[id(node)]
             child = kids.get(name)
@@ -109,8 +112,8 @@ def folded_to_tree(path):
                 node["children"].append(child)
                 kids[name] = child
                 index[id(child)] = {}
-            child["value"] += n
             node = child
+        node["value"] += n
     return root
 
 

@@ -309,15 +309,37 @@ if "$PYTHON" -c 'import pandas, numpy, matplotlib' 2>/dev/null; then
 	echo '{"schema_version": 1, "run_id": ' >"$d5/meta.json"
 	# Both scripts read through scripts/pmubench/load.py: every damage for
 	# plot.py, the two CSV ones for compare.py (a Python start is seconds).
+	# A damaged size file is skipped with a warning saying why (the other
+	# sizes are still plotted); a damaged summary.csv or meta.json stops
+	# the script with one error.
+	expect_skip() { # NAME PHRASE CMD...: exit 0, a warning naming the file and the damage
+		local name=$1 phrase=$2
+		shift 2
+		run "$@"
+		local why=()
+		[ "$rc" -eq 0 ] || why+=("exit status $rc, want 0")
+		grep -qE "skipping size-[0-9]+\.csv: " "$TMP/err" || why+=("no 'skipping size-N.csv' warning")
+		grep -qF -- "$phrase" "$TMP/err" || why+=("warning lacks: $phrase")
+		! grep -q Traceback "$TMP/err" || why+=("Python traceback")
+		if [ ${#why[@]} -eq 0 ]; then ok "$name"; else notok "$name" "${why[@]}"; fi
+	}
 	for c in "truncated:header does not match schema_version" "garbage:field(s), the header has" \
 		"empty:file is empty" "binary:not UTF-8 text" "badmeta:meta.json: not valid JSON"; do
 		case=${c%%:*} phrase=${c#*:}
-		expect "plot.py: $case file" nz "$phrase" "$PYTHON" -m pmubench.plot "$TMP/runs/$case"
+		case $case in
+		truncated | garbage | empty)
+			expect_skip "plot.py: $case size file skipped, the rest plotted" "$phrase" \
+				"$PYTHON" -m pmubench.plot "$TMP/runs/$case" ;;
+		*) expect "plot.py: $case file" nz "$phrase" "$PYTHON" -m pmubench.plot "$TMP/runs/$case" ;;
+		esac
 		case $case in truncated | garbage)
-			expect "compare.py: $case file" nz "$phrase" "$PYTHON" -m pmubench.compare \
+			expect_skip "compare.py: $case size file skipped" "$phrase" "$PYTHON" -m pmubench.compare \
 				"$TMP/runs/$case" tests/fixtures/run-b ;;
 		esac
 	done
+	d6=$(damage alldamaged)
+	for f in "$d6"/size-*.csv; do : >"$f"; done
+	expect "plot.py: every size file damaged" nz "no readable size file" "$PYTHON" -m pmubench.plot "$d6"
 	expect "plot.py: not a directory" nz "no such directory; pass a run directory" \
 		"$PYTHON" -m pmubench.plot "$TMP/nosuch"
 else

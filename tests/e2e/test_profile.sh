@@ -23,6 +23,24 @@ if [ ! -x "$bin" ]; then
 	exit 0
 fi
 
+# flame_width NAME PAGE FOLDED FRAME: the frame's width in the page as
+# Chromium draws it equals its share of the folded stacks (within 1 point).
+flame_width() {
+	local share
+	share=$(/usr/bin/python3 tests/e2e/flame_share.py "$2" "$3" "$4")
+	case $? in
+	0) check "flamegraph width of $1 equals its share of the samples ($share)" \
+		"awk -v s=\"\$share\" 'BEGIN { split(s, a, \" \"); d = a[2] - a[4]; exit !(d < 1 && d > -1) }'" ;;
+	*) echo "skip - flamegraph width of $1: chromium missing or rendered nothing (apt-get install chromium)" ;;
+	esac
+}
+# Without perf: parents must not count twice (d3-flame-graph reads self
+# values); the kernel frame gets 95 % of 1000 samples, not 20 %.
+printf 'pmubench;main;runner;traversal_list_run 900\npmubench;main;runner;traversal_list_run;memcpy 50\npmubench;main;other 50\n' >"$out/t.folded"
+/usr/bin/python3 scripts/profile/folded.py html "$out/t.folded" scripts/profile/vendor/d3-flamegraph-base.html \
+	"$out/t.html" --title t
+flame_width "a frame with callees (synthetic stacks)" "$out/t.html" "$out/t.folded" traversal_list_run
+
 # --- profile -------------------------------------------------------------------
 kernel=traversal/list_shuffled
 fn=$(/usr/bin/python3 scripts/profile/folded.py runfn "$kernel")
@@ -50,6 +68,9 @@ else
 			'! grep -Eiq "(src|href)[[:space:]]*=[[:space:]]*[\"'"'"']?[[:space:]]*(https?:)?//" "$html" && ! grep -Eiq "<script[^>]+src|<link[^>]+stylesheet" "$html"'
 		check "flamegraph has the d3-flame-graph code inlined" 'grep -q "window.flamegraph" "$html" && grep -q "d3-flame-graph" "$html"'
 		check "flamegraph names $fn" 'grep -q "\"$fn\"" "$html"'
+		check "flamegraph page title names kernel, size and event" \
+			'grep -q "<title>pmubench $kernel at 4M (\(cycles\|cpu-clock\)," "$html"'
+		flame_width "$fn in the profile's flamegraph" "$html" "$run/stacks.folded" "$fn"
 	fi
 fi
 
