@@ -72,9 +72,9 @@ check "each node answers to its own host name (UTS namespace), pinned to its CPU
 	ok=1; for i in 1 2 3; do
 		pid=$(awk -v h=node$i "\$1 == h {print \$2}" "$cdir/pids")
 		[ "$(nsenter -t "$pid" -u hostname)" = node$i ] || ok=0
-		[ "$(taskset -pc "$pid" | sed "s/.*: //")" = $(((i - 1) % ncpu)) ] || ok=0
+		[ "$(taskset -pc "$pid" | sed "s/.*: //")" = $((i - 1 < ncpu - 1 ? i - 1 : ncpu - 1)) ] || ok=0
 	done; [ $ok = 1 ] && [ "$(hostname)" != node1 ]'
-[ "$ncpu" -lt 3 ] && echo "# only $ncpu CPUs: node3 shares CPU 0 with node1"
+[ "$ncpu" -lt 3 ] && echo "# only $ncpu CPU(s): node$ncpu..node3 share CPU $((ncpu - 1))"
 check "nothing of the cluster listens in the host's network namespace" '
 	! ss -Hltnup 2>/dev/null | grep -E "pid=($(awk "{print \$2}" "$cdir/pids" | paste -sd"|"))," &&
 	! ip -o link show | grep -q "$id"'
@@ -156,7 +156,7 @@ for r in rows:
     ok &= (r["status"] == "complete" and m["complete"] is True
            and m["points_done"] == m["points_total"] > 0
            and m["host"] == r["host"] and "-%s-" % m["host"] in r["run_dir"]
-           and m["cores"] == 1 and m["core_os_index"] == [(node - 1) % int(sys.argv[2])])
+           and m["cores"] == 1 and m["core_os_index"] == [min(node - 1, int(sys.argv[2]) - 1)])
     print("# task %s: host %s, cores %s, core_os_index %s, cpu_model %s, microcode %s"
           % (r["task"], m["host"], m["cores"], m["core_os_index"], m["cpu_model"],
              m.get("cpu_microcode")))

@@ -12,7 +12,8 @@
 #
 # Layout: namespace <id>-br holds the bridge br0; <id>-ctl (host name ctl,
 # 10.77.0.1) runs munged and slurmctld; <id>-n<i> (host name node<i>,
-# 10.77.0.1<i>) runs one slurmd pinned (taskset) to CPU (i-1) mod nproc.
+# 10.77.0.1<i>) runs one slurmd pinned (taskset) to CPU min(i-1, nproc-1):
+# its own CPU when there are enough; with 2 CPUs node2 and node3 share CPU 1.
 # Each namespace's veth leads only to the bridge: nothing is created in, or
 # routed to, the host's network namespace.  Daemons enter their namespace
 # with nsenter (ip netns exec would remount /sys, and slurmd needs
@@ -34,7 +35,8 @@ id=pmb$(printf '%s' "$dir" | md5sum | cut -c1-6)
 subnet=10.77.0
 
 die() { echo "cluster.sh: $*" >&2; exit "${2:-1}"; }
-node_count() { cat "$dir/nodes" 2>/dev/null || echo 0; }
+# node_cpu I NCPU: the CPU of node I
+node_cpu() { echo $(($1 - 1 < $2 - 1 ? $1 - 1 : $2 - 1)); }
 our_netns() { ip netns list 2>/dev/null | awk -v p="$id-" 'index($1, p) == 1 {print $1}'; }
 
 # Every process inside one of our namespaces, then the namespaces.
@@ -138,7 +140,7 @@ start() {
 	ncpu=$(nproc --all)
 	for i in $(seq "$n"); do
 		mkdir -p "$dir/spool/node$i"
-		in_ns "$id-n$i" "node$i" $(((i - 1) % ncpu)) "$dir/log/slurmd-node$i.out" \
+		in_ns "$id-n$i" "node$i" "$(node_cpu "$i" "$ncpu")" "$dir/log/slurmd-node$i.out" \
 			slurmd -D -N "node$i" -f "$conf"
 	done
 	local idle=0
@@ -154,7 +156,7 @@ start() {
 		stop
 		die "$idle of $n nodes idle after 40 s: ${why:-see $dir/log/}"
 	fi
-	echo "cluster.sh: $n-node cluster up: controller ctl ($subnet.1, namespace $id-ctl), nodes $(for i in $(seq "$n"); do printf 'node%d(cpu %d) ' "$i" $(((i - 1) % ncpu)); done)" >&2
+	echo "cluster.sh: $n-node cluster up: controller ctl ($subnet.1, namespace $id-ctl), nodes $(for i in $(seq "$n"); do printf 'node%d(cpu %d) ' "$i" "$(node_cpu "$i" "$ncpu")"; done)" >&2
 	echo "cluster.sh: commands: $0 exec $dir sinfo (or: ip netns exec $id-ctl env SLURM_CONF=$conf ...)" >&2
 }
 
