@@ -34,7 +34,7 @@ conf=$dir/slurm.conf
 id=pmb$(printf '%s' "$dir" | md5sum | cut -c1-6)
 subnet=10.77.0
 
-die() { echo "cluster.sh: $*" >&2; exit "${2:-1}"; }
+die() { echo "cluster.sh: $1" >&2; exit "${2:-1}"; }
 # node_cpu I NCPU: the CPU of node I
 node_cpu() { echo $(($1 - 1 < $2 - 1 ? $1 - 1 : $2 - 1)); }
 our_netns() { ip netns list 2>/dev/null | awk -v p="$id-" 'index($1, p) == 1 {print $1}'; }
