@@ -255,8 +255,11 @@ def check_run(run_dir):
     resumed = meta.get("points_resumed") or 0
     if meta.get("complete") is not True:
         why = meta.get("error") or (
-            "interrupted by signal %s" % meta["interrupted_by"]
-            if meta.get("interrupted_by") else "")
+            "interrupted by signal %s" % meta["interrupted_by_signal"]
+            if meta.get("interrupted_by_signal") else
+            # the harness records errors and catchable signals; silence
+            # means it never got to: SIGKILL, the OOM killer, a lost node
+            "no error or signal recorded: killed outright or its node lost")
         return False, "%s: incomplete (complete=%s, %s of %s points%s)" % (
             name, str(meta.get("complete")).lower(), done, total,
             "; " + why if why else ""), None

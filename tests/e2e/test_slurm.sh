@@ -123,9 +123,9 @@ sed 's/^/# /' "$tmp/gather1.out"
 sed 's/^/# stderr: /' "$tmp/gather1.err"
 check "gather fails (make: Error 1): 1 of 3 tasks complete" '[ $rc -ne 0 ] && grep -q "slurm-gather] Error 1" "$tmp/gather1.err" && grep -q "1 of 3 task(s) complete" "$tmp/gather1.out"'
 check "gather reports killed task 1: node $victim DOWN, job NODE_FAIL, its incomplete run" \
-	'grep -E "^  FAILED  task 1  ${job}_1 \(JobId [0-9]+\)  on $victim: node $victim is DOWN" "$tmp/gather1.out" | grep -q "incomplete (complete=false.*NODE_FAIL"'
+	'grep -E "^  FAILED  task 1  ${job}_1 \(JobId [0-9]+\)  on $victim: node $victim is DOWN" "$tmp/gather1.out" | grep -q "incomplete (complete=false.*killed outright or its node lost).*NODE_FAIL"'
 check "gather reports task 2 (its job reads COMPLETED exit 0, its run is incomplete)" \
-	'grep "^  FAILED  task 2  ${job}_2" "$tmp/gather1.out" | grep -q "incomplete (complete=false.*Slurm: COMPLETED exit 0:0"'
+	'grep "^  FAILED  task 2  ${job}_2" "$tmp/gather1.out" | grep -q "incomplete (complete=false.*interrupted by signal 2).*Slurm: COMPLETED exit 0:0"'
 check "gather prints the re-submit command for tasks 1-2 only" \
 	'grep -q "make slurm-resubmit JOB=$job OUT=$out" "$tmp/gather1.out" && grep -q "sbatch --array=1-2)" "$tmp/gather1.out"'
 check "status.csv: task 0 complete, tasks 1 and 2 FAILED" \
