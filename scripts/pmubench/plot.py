@@ -82,8 +82,27 @@ def available_metrics(run, family=None, all_metrics=False):
     return out
 
 
+# Flag sets and thread counts are told apart by line style and marker; the
+# colour belongs to the variant alone.
+LINESTYLES = ["-", "--", ":", "-."]
+MARKERS = ["o", "s", "^", "D", "v", "P"]
+
+
+def variant_colours(run):
+    """{(family, variant): colour}: one colour per variant, the same in every
+    plot of a run whatever metric or flag set (variants in sorted order
+    within their family)."""
+    out = {}
+    pairs = run.summary[["kernel", "variant"]].drop_duplicates()
+    for family, g in pairs.groupby("kernel"):
+        for i, v in enumerate(sorted(g["variant"])):
+            out[(family, v)] = PALETTE[i % len(PALETTE)]
+    return out
+
+
 def _series(rows):
-    """[(label, frame sorted by size)] — one line per (flagset, variant, threads)."""
+    """[(label, threads, frame sorted by size, variant, flagset)] — one line
+    per (flagset, variant, threads)."""
     multi_threads = rows["threads"].nunique() > 1
     multi_flags = rows["flagset"].nunique() > 1
     out = []
@@ -94,7 +113,7 @@ def _series(rows):
             label += " (%d thread%s)" % (threads, "" if threads == 1 else "s")
         if multi_flags:
             label = "%s [%s]" % (label, flagset)
-        out.append((label, threads, g.sort_values("size_bytes")))
+        out.append((label, threads, g.sort_values("size_bytes"), variant, flagset))
     return out
 
 
@@ -111,14 +130,17 @@ def figure(run, family, metric, ax=None, figsize=(8.4, 4.2)):
     sim = is_simulated(rows, metric)
     tag = " (simulated)" if sim else ""
 
-    for i, (label, threads, g) in enumerate(_series(rows)):
-        colour = PALETTE[i % len(PALETTE)]
+    colours = variant_colours(run)
+    flagsets = sorted(rows["flagset"].unique())
+    for label, threads, g, variant, flagset in _series(rows):
+        colour = colours.get((family, variant), PALETTE[0])
+        fi = flagsets.index(flagset)
         x = g["size_bytes"].to_numpy(float)
         y = g["median"].to_numpy(float)
         lo = g["ci_low"].to_numpy(float)
         hi = g["ci_high"].to_numpy(float)
-        style = "--" if threads > 1 else "-"
-        ax.plot(x, y, style, color=colour, marker="o", markersize=3.5,
+        style = LINESTYLES[(fi + (1 if threads > 1 else 0)) % len(LINESTYLES)]
+        ax.plot(x, y, style, color=colour, marker=MARKERS[fi % len(MARKERS)], markersize=3.5,
                 linewidth=1.6, label=label)
         ok = ~(np.isnan(lo) | np.isnan(hi))
         if ok.any():

@@ -63,6 +63,14 @@ p.note, .note { color: var(--muted); font-size: 13.5px; }
 code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace;
   font-size: 0.9em; }
 table { border-collapse: collapse; margin: 6px 0 8px; font-size: 14px; }
+/* Wide tables (many sizes, long flags) scroll inside their box, never the page. */
+.scroll { overflow-x: auto; max-width: 100%; }
+.grid2 > div { min-width: 0; }
+details.noise { margin: 14px 0 4px; border: 1px solid var(--line); border-radius: 8px; padding: 6px 12px; }
+details.noise > summary { cursor: pointer; color: var(--muted); font-size: 13.5px; }
+ul.flagsets { margin: 0; padding-left: 18px; }
+figure.heatmap { overflow-x: auto; }
+figure.heatmap img { width: auto; max-width: none; }
 th, td { padding: 6px 12px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 thead th { font-weight: 600; color: var(--muted); font-size: 12.5px; text-transform: uppercase;
   letter-spacing: .04em; border-bottom: 2px solid #cfd5df; white-space: nowrap; }
@@ -214,6 +222,40 @@ def section_headline(run):
     return "\n".join(parts)
 
 
+def flagsets_html(run):
+    """Every flag set of the run with the compiler and flags its rows carry."""
+    items = []
+    cols = [c for c in ("compiler", "cflags") if c in run.raw.columns]
+    for flagset, g in run.raw.groupby("flagset", sort=True):
+        builds = g[cols].drop_duplicates().astype(str).values.tolist()
+        items.append("<li><b>%s</b>: %s</li>" % (esc(flagset), "; ".join(
+            "%s <code>%s</code>" % (esc(b[0]), esc(b[1] if len(b) > 1 else "")) for b in builds)))
+    return '<ul class="flagsets">%s</ul>' % "".join(items)
+
+
+def section_flagsets(run, image_format):
+    """Kernel x flag-set ratio heatmap, when the run holds several flag sets."""
+    from pmubench import heatmap
+    flagsets = sorted(run.raw["flagset"].unique())
+    if len(flagsets) < 2:
+        return ""
+    ref = run.meta.get("flagset") if run.meta.get("flagset") in flagsets else flagsets[0]
+    raw = run.raw
+    cols = [(f, raw[raw["flagset"] == f]) for f in flagsets if f != ref]
+    levels, rows, labels, cells = heatmap.matrix(cols, (ref, raw[raw["flagset"] == ref]))
+    if not levels:
+        return ""
+    fig = heatmap.figure(levels, rows, labels, cells, ref)
+    uri = svg_data_uri(fig) if image_format == "svg" else png_data_uri(fig)
+    plt.close(fig)
+    return ('<h2 id="flagsets">Flag sets at a glance</h2><p class="note">Each cell: median '
+            'time per element of the flag set (column) over flag set <code>%s</code>, at '
+            'the largest size of each cache level, with the 95 %% bootstrap CI; red is '
+            'slower, blue faster; \u2248 marks changes that <code>make compare</code> '
+            'calls the same (p-value and noise threshold).</p><figure class="wide heatmap">'
+            '<img alt="flag-set heatmap" src="%s"></figure>' % (esc(ref), uri))
+
+
 def section_machine(run):
     m = run.meta
     started, finished = parse_utc(m.get("started_utc")), parse_utc(m.get("finished_utc"))
@@ -227,14 +269,21 @@ def section_machine(run):
         ("Compiler", m.get("compiler")),
         ("Flag set", m.get("flagset")),
         ("CFLAGS", m.get("cflags")),
+        ("Flag sets", flagsets_html(run)),
         ("Command line", m.get("command_line")),
         ("Started (UTC)", m.get("started_utc")),
         ("Finished (UTC)", m.get("finished_utc") or "\u2014 (did not finish)"),
         ("Duration", fmt_duration(started, finished) or "\u2014"),
     ]
     mono = {"CFLAGS", "Command line", "Compiler"}
+    if len(run.raw["flagset"].unique()) > 1:
+        # One binary per flag set: the single-build rows would name only the first.
+        rows = [r for r in rows if r[0] not in ("Compiler", "Flag set", "CFLAGS")]
+    else:
+        rows = [r for r in rows if r[0] != "Flag sets"]
     kv = "".join("<tr><th>%s</th><td>%s</td></tr>" % (
-        esc(k), ("<code>%s</code>" % esc(v)) if k in mono and v else esc(v if v not in (None, "") else "\u2014"))
+        esc(k), v if k == "Flag sets" else ("<code>%s</code>" % esc(v)) if k in mono and v
+        else esc(v if v not in (None, "") else "\u2014"))
         for k, v in rows)
     caches = m.get("caches") or {}
     crow = []
@@ -372,6 +421,23 @@ def medians_table(run, family):
             'CI of the median.</p>' % (head, "".join(body)))
 
 
+# Software counters count OS events: on kernels that do not cause them their
+# plots show only noise (an occasional interrupt or fault), folded away.
+SOFTWARE_COUNTERS = ("page_faults", "context_switches", "cpu_migrations")
+
+
+def noise_only(run, family, metric):
+    """True for a software counter whose median count per sample is 0 at
+    every point of the family: the events are sporadic, not the kernel's."""
+    counter = metric[: -len("_per_elem")]
+    if counter not in SOFTWARE_COUNTERS or counter not in run.raw.columns:
+        return False
+    raw = primary_rows(run.raw[run.raw["kernel"] == family])
+    med = raw.groupby(["flagset", "variant", "size_bytes", "threads"])[counter].median()
+    med = med.dropna()
+    return bool(len(med)) and bool((med == 0).all())
+
+
 def section_results(run, image_format):
     parts = ['<h2 id="results">Results by kernel family</h2>',
              '<p class="note">Lines are medians; shaded bands are the 95 % CI of '
@@ -382,7 +448,7 @@ def section_results(run, image_format):
     for family in sorted(run.summary["kernel"].unique()):
         parts.append('<h3 id="fam-%s">%s</h3>' % (esc(plot.safe_name(family)), esc(family)))
         parts.append(medians_table(run, family))
-        figs = []
+        figs, folded, folded_names = [], [], []
         for metric in plot.available_metrics(run, family):
             wide = metric == "ns_per_elem"
             fig = plot.figure(run, family, metric,
@@ -393,11 +459,22 @@ def section_results(run, image_format):
                                                 & (run.summary["metric"] == metric)], metric)
             cap = "%s \u2014 %s (%s)%s" % (family, metric_label(metric),
                                             metric_unit(metric), ", simulated" if sim else "")
-            figs.append('<figure class="%s"><img alt="%s" src="%s"><figcaption>%s'
+            html_fig = ('<figure class="%s"><img alt="%s" src="%s"><figcaption>%s'
                         '</figcaption></figure>'
                         % ("wide" if metric == "ns_per_elem" else "", esc(cap), uri, esc(cap)))
+            if noise_only(run, family, metric):
+                folded.append(html_fig)
+                folded_names.append(metric)
+            else:
+                figs.append(html_fig)
             n += 1
         parts.append('<div class="plots">%s</div>' % "".join(figs))
+        if folded:
+            parts.append('<details class="noise"><summary>%d software-counter plot%s '
+                         'showing only noise (median 0 events per sample at every '
+                         'point): %s</summary><div class="plots">%s</div></details>'
+                         % (len(folded), "" if len(folded) == 1 else "s",
+                            esc(", ".join(folded_names)), "".join(folded)))
     return "\n".join(parts), n
 
 
@@ -411,6 +488,7 @@ def build(run, image_format="svg"):
         badge += '<span class="badge sim">simulated counters</span>'
     title = "pmubench \u2014 %s" % (m.get("config") or run.name)
     results, nfig = section_results(run, image_format)
+    flagsets = section_flagsets(run, image_format)
     sub = " \u00b7 ".join(esc(x) for x in (
         m.get("host"), m.get("cpu_model"), m.get("compiler"), m.get("started_utc")) if x)
     generated = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -428,10 +506,11 @@ def build(run, image_format="svg"):
 <div class="sub"><code>%(run_id)s</code><br>%(sub)s</div>
 </div></header>
 <nav><div class="inner">
-<a href="#headline">Headline ratios</a><a href="#machine">Machine</a><a href="#results">Results</a><a href="#counters">Counters</a><a href="#completeness">Completeness</a>
+<a href="#headline">Headline ratios</a>%(flagsets_nav)s<a href="#machine">Machine</a><a href="#results">Results</a><a href="#counters">Counters</a><a href="#completeness">Completeness</a>
 </div></nav>
 <main>
 %(headline)s
+%(flagsets)s
 %(machine)s
 %(results)s
 %(counters)s
@@ -443,11 +522,13 @@ def build(run, image_format="svg"):
 </html>
 """ % dict(title_text=esc(title), css=CSS, title=esc(title), badge=badge,
            run_id=esc(m.get("run_id") or run.name), sub=sub,
-           headline=section_headline(run), machine=section_machine(run),
+           headline=section_headline(run), flagsets=flagsets,
+           flagsets_nav='<a href="#flagsets">Flag sets</a>' if flagsets else "",
+           machine=section_machine(run),
            results=results, counters=section_counters(run),
            completeness=section_completeness(run), generated=esc(generated),
            path=esc(run.name), nfig=nfig, sv=esc(m.get("schema_version", "?")))
-    return doc
+    return doc.replace("<table", '<div class="scroll"><table').replace("</table>", "</table></div>")
 
 
 def main():
