@@ -64,7 +64,7 @@ def matrix(columns, reference, metric="ns_per_elem", alpha=0.05, threshold=1.0, 
 def figure(levels, rows, labels, cells, reference_label, metric="ns_per_elem"):
     """A heatmap panel per cache level; red = slower than the reference."""
     n = len(levels)
-    fig_w = 3.0 + n * (0.4 + 1.15 * len(labels))
+    fig_w = 3.0 + n * (0.4 + 0.95 * len(labels))
     fig_h = 1.9 + 0.42 * len(rows)
     fig, axes = plt.subplots(1, n, figsize=(fig_w, fig_h), dpi=110, squeeze=False,
                              sharey=True, layout="constrained")

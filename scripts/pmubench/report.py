@@ -69,6 +69,8 @@ table { border-collapse: collapse; margin: 6px 0 8px; font-size: 14px; }
 details.noise { margin: 14px 0 4px; border: 1px solid var(--line); border-radius: 8px; padding: 6px 12px; }
 details.noise > summary { cursor: pointer; color: var(--muted); font-size: 13.5px; }
 ul.flagsets { margin: 0; padding-left: 18px; }
+.scroll > table.kv { width: 100%; }
+table.kv td { overflow-wrap: anywhere; }
 figure.heatmap { overflow-x: auto; }
 figure.heatmap img { width: auto; max-width: none; }
 th, td { padding: 6px 12px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
