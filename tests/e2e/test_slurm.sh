@@ -14,7 +14,7 @@
 #                              groups of one CPU model, compared with CIs,
 #                              p-values and verdicts
 # and checks that the cluster is gone afterwards (no daemons, namespaces,
-# munge socket).  Installs slurm-wlm and munge when missing (root).  Prints
+# munge socket).  Installs slurm-wlm, munge, iproute2 when missing (root).  Prints
 # `skip - slurm: <reason>` when this machine cannot create namespaces.
 set -u
 cd "$(dirname "$0")/../.."
@@ -41,7 +41,7 @@ cleanup() {
 trap cleanup EXIT
 
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces, munged, slurmd)"
-missing=$(for p in slurm-wlm munge; do dpkg-query -W -f='${Status}\n' $p 2>/dev/null | grep -q '^install ok installed$' || echo $p; done)
+missing=$(for p in slurm-wlm munge iproute2; do dpkg-query -W -f='${Status}\n' $p 2>/dev/null | grep -q '^install ok installed$' || echo $p; done)
 if [ -n "$missing" ]; then
 	t0=$(date +%s)
 	export DEBIAN_FRONTEND=noninteractive
