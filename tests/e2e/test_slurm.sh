@@ -39,6 +39,8 @@ cleanup() {
 	if [ -n "${PMB_KEEP_SLURM_TEST:-}" ]; then echo "# kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
+trap "exit 143" TERM
+trap "exit 130" INT HUP
 
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces, munged, slurmd)"
 missing=$(for p in slurm-wlm munge iproute2; do dpkg-query -W -f='${Status}\n' $p 2>/dev/null | grep -q '^install ok installed$' || echo $p; done)
@@ -116,7 +118,7 @@ for _ in $(seq 50); do [ -z "$(ip netns pids "$id-n${victim#node}")" ] && break;
 check "node $victim killed mid-run (slurmd and the job's processes gone)" \
 	'[ -n "$victim" ] && [ -z "$(ip netns pids "$id-n${victim#node}")" ]'
 
-mk slurm-gather JOB="$job" >"$tmp/gather1.out" 2>"$tmp/gather1.err"
+timeout -k 5 240 tests/slurm/cluster.sh exec "$cdir" make --no-print-directory slurm-gather JOB="$job" OUT="$out" >"$tmp/gather1.out" 2>"$tmp/gather1.err"
 rc=$?
 echo "# first gather $(($(date +%s) - t0)) s after submission (exit $rc):"
 sed 's/^/# /' "$tmp/gather1.out"
@@ -138,7 +140,7 @@ sed 's/^/# /' "$tmp/resubmit.out"
 job2=$(sed -n 's/.*as job array \([0-9]*\)$/\1/p' "$tmp/resubmit.out")
 check "make slurm-resubmit: a new array of tasks 1-2 (sbatch --array=1-2)" \
 	'[ $rc -eq 0 ] && [ -n "$job2" ] && [ "$job2" != "$job" ] && grep -q -- "sbatch .*--array=1-2 " "$tmp/resubmit.out"'
-mk slurm-gather JOB="$job" >"$tmp/gather2.out" 2>"$tmp/gather2.err"
+timeout -k 5 240 tests/slurm/cluster.sh exec "$cdir" make --no-print-directory slurm-gather JOB="$job" OUT="$out" >"$tmp/gather2.out" 2>"$tmp/gather2.err"
 rc=$?
 echo "# second gather $(($(date +%s) - t0)) s after submission (exit $rc):"
 sed 's/^/# /' "$tmp/gather2.out"
