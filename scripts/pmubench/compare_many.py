@@ -80,8 +80,10 @@ def group_runs(runs, metric, flagset=None):
         raw = select(run, flagset, run.name)
         g, levels = groups(raw, metric)
         m = models.setdefault(labels[group_key(f)],
-                              {"runs": [], "facts": f, "values": {}, "levels": {}})
+                              {"runs": [], "facts": f, "values": {}, "levels": {},
+                               "raw": []})
         m["runs"].append(run)
+        m["raw"].append(raw)
         for key, v in g.items():
             m["values"].setdefault(key, []).append(v)
         m["levels"].update(levels)
@@ -278,9 +280,40 @@ def plot_models(rows, models, metric, path):
     plt.close(fig)
 
 
+def plot_heatmap(models, base, metric, path, alpha=0.05, threshold=1.0, seed=1):
+    """The kernel x group view of pmubench.heatmap (the report's flag-set
+    heatmap): one column per group against the baseline group, its runs'
+    samples pooled; False when there is one group only."""
+    import pandas as pd
+    import matplotlib.pyplot as plt
+    from pmubench import heatmap
+    if len(models) < 2:
+        return False
+    tags = {n: "M%d" % (i + 1) for i, n in enumerate(models)}
+
+    def pooled(n):
+        return pd.concat(models[n]["raw"], ignore_index=True)
+    # columns by tag (the labels can be long); the key in the title, as
+    # the table's M1 = ... lines
+    cols = [(tags[n], pooled(n)) for n in models if n != base]
+    levels, rows, labels, cells = heatmap.matrix(cols, (tags[base], pooled(base)),
+                                                 metric, alpha, threshold, seed)
+    if not levels:
+        return False
+    fig = heatmap.figure(levels, rows, labels, cells, "%s = %s\n%s" % (
+        tags[base], base, "\n".join("%s = %s" % (tags[n], n) for n in models if n != base)),
+        metric)
+    try:
+        fig.savefig(path)
+    except (OSError, ValueError) as e:
+        raise PmbError("cannot write heatmap %s: %s" % (path, e))
+    plt.close(fig)
+    return True
+
+
 def run_comparison(run_dirs, metric="ns_per_elem", baseline=None, flagset=None,
                    seed=1, csv_path=None, table_path=None, plot_path=None,
-                   out=sys.stdout, alpha=0.05, threshold=1.0):
+                   out=sys.stdout, alpha=0.05, threshold=1.0, heatmap_path=None):
     runs = [r if not isinstance(r, str) else load_run(r) for r in run_dirs]
     models = group_runs(runs, metric, flagset)
     rows, base = compare_models(models, metric, baseline, seed, alpha, threshold)
@@ -297,6 +330,9 @@ def run_comparison(run_dirs, metric="ns_per_elem", baseline=None, flagset=None,
         write_csv(rows, csv_path, CSV_COLUMNS)
     if plot_path:
         plot_models(rows, models, metric, plot_path)
+    if heatmap_path and not plot_heatmap(models, base, metric, heatmap_path,
+                                         alpha, threshold, seed):
+        heatmap_path = None
     return rows, models, base
 
 
@@ -323,10 +359,13 @@ def main(argv=None):
                     help="significance level, as compare.py (default 0.05)")
     ap.add_argument("--csv", metavar="OUT", help="write the tidy table as CSV")
     ap.add_argument("--plot", metavar="OUT", help="write the overlaid plot (.png/.svg/.pdf)")
+    ap.add_argument("--heatmap", metavar="OUT",
+                    help="write the kernel x group ratio heatmap (.png/.svg/.pdf; "
+                         "two groups or more)")
     args = ap.parse_args(argv)
     run_comparison(args.runs, args.metric, args.baseline, args.flagset,
                    args.seed, args.csv, None, args.plot, alpha=args.alpha,
-                   threshold=args.threshold)
+                   threshold=args.threshold, heatmap_path=args.heatmap)
     return 0
 
 

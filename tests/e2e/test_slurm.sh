@@ -185,6 +185,8 @@ check "comparison.csv: one row per group x point, with verdicts; plot written" '
 	[ "$(cut -d, -f1 "$camp/gather/comparison.csv" | sort -u | wc -l)" -ge 3 ] &&
 	grep -qE ",(same|slower|faster)$" "$camp/gather/comparison.csv" &&
 	[ -s "$camp/gather/comparison-ns_per_elem.png" ]'
+check "kernel x group heatmap written (2 groups) and named in the output" '
+	[ -s "$camp/gather/heatmap-ns_per_elem.png" ] && grep -q "heatmap-ns_per_elem.png" "$tmp/gather2.out"'
 # PMU: the gather says per node whether hardware counters counted
 check "gather shows each node's counters and, without a PMU, why (as meta.json)" '
 	ok=1; for d in $(grep -o "/[^ ]*/task-[0-9]/[^ ]*" "$tmp/gather2.out" | sort -u); do

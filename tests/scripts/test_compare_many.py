@@ -98,6 +98,17 @@ class CompareMany(unittest.TestCase):
             self.assertLessEqual(r["ratio_ci_low"], 2.0 + 1e-9)
             self.assertLess(r["p_value"], 0.05)
 
+    def test_heatmap_only_with_two_groups(self):
+        one = os.path.join(self.tmp, "one.png")
+        two = os.path.join(self.tmp, "two.png")
+        compare_many.run_comparison([self.dirs["a"], self.dirs["a2"]], out=None,
+                                    heatmap_path=one)
+        compare_many.run_comparison([self.dirs["a"], self.dirs["b"]], out=None,
+                                    heatmap_path=two)
+        self.assertFalse(os.path.exists(one))
+        with open(two, "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+
     def test_table_and_csv(self):
         out = os.path.join(self.tmp, "many.csv")
         p = run_script("pmubench/compare_many.py", self.dirs["a"], self.dirs["b"],
