@@ -6,8 +6,8 @@
 #          --output=<OUT>/slurm-%A/task-%a/slurm-%A_%a.out scripts/cluster/slurm-job.sh
 #
 # with PMB_SLURM_* in the environment, then pins task i to node i of NODES.
-# Each task: builds pmubench once per node type (flock-serialised, in
-# build/slurm/<arch>-<cpu model>/build/), runs `make run` into
+# Each task: builds pmubench once per node type (slurm-build.sh:
+# flock-serialised, in build/slurm/<arch>-<cpu model>/build/), runs `make run` into
 # <campaign>/task-<id>/<config>-<host>-<UTC time>/ and records the attempt
 # in <campaign>/task-<id>/attempt-<jobid>.json.  The repository must be on
 # storage shared by the submit host and all nodes.
@@ -23,22 +23,12 @@ job=${SLURM_JOB_ID:-manual}
 camp=${PMB_SLURM_CAMPAIGN:-${PMB_SLURM_OUT:-results}/slurm-$array_job}
 tdir=$camp/task-$task
 mkdir -p "$tdir"
-host=$(hostname -s)
-
-cpu_model=$(LC_ALL=C lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
-[ -n "$cpu_model" ] || cpu_model=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -1)
-[ -n "$cpu_model" ] || cpu_model=unknown
-# Build once per node type: nodes with the same arch and CPU model share a
-# binary (configs may use -march=native).  PMB_SLURM_BUILD_PER=host: per node.
-if [ "${PMB_SLURM_BUILD_PER:-type}" = host ]; then
-	key=$host
-else
-	key=$(uname -m)-$(printf '%s' "$cpu_model" | tr -c 'A-Za-z0-9._-' '_' | tr -s '_' | cut -c1-60)
-fi
-# The Makefile builds into build/<config>/<flagset>/ of the directory make
-# runs in: each node type gets a tree of symlinks to the sources,
-# build/slurm/<key>/, so its binaries land in build/slurm/<key>/build/.
+# the node type (host, cpu_model, key) and its build: slurm-build.sh
+# (the batch script runs from a copy in Slurm's spool: source by the repo
+# path; --chdir put us there)
 repo=$(pwd)
+. "$repo/scripts/cluster/slurm-build.sh"
+pmb_node_type
 tree=build/slurm/$key
 build=$tree/build/$cfg
 
@@ -58,14 +48,7 @@ record running 0 "" ""
 echo "pmubench-slurm: job $array_job task $task (JobId $job) on $host ($cpu_model); build $build; out $tdir"
 
 # 1. build, serialised per node type (same-type tasks share the binary)
-mkdir -p "$tree"
-if ! flock "$tree/.lock" bash -c '
-	cd "$2" || exit 1
-	for f in "$1"/* "$1"/.ci; do  # every source entry, not build/ results/
-		case ${f##*/} in build|results) continue ;; esac
-		[ -e "$f" ] && ln -sfn "$f" .
-	done
-	exec make -s -j"$(nproc)" build CONFIG="$3"' _ "$repo" "$tree" "$cfg"; then
+if ! pmb_build "$repo" "$tree" "$cfg"; then
 	record failed 1 "" "make build failed on $host"
 	echo "pmubench-slurm: error: make build CONFIG=$cfg failed on $host" >&2
 	exit 1

@@ -90,6 +90,13 @@ check "the namespaces have no route out and the host no address or route into th
 	! ip route show | grep -q "^10\.77\.0\." && cl exec sinfo -h -o %D | grep -qx 3'
 
 # --- 1. submit; kill node of task 1 mid-run; task 2 fails quietly ------------
+# the nodes' type is this machine's: build its binary ahead with every CPU
+# (as a site would on a login node of that type), not in the jobs on one
+t0=$(date +%s)
+bin=$(scripts/cluster/slurm-build.sh ci 2>"$tmp/build.err")
+check "scripts/cluster/slurm-build.sh ci builds the node type's binary ahead ($(($(date +%s) - t0)) s)" \
+	'[ -x "$bin/default/pmubench" ]'
+[ -x "$bin/default/pmubench" ] || sed 's/^/# /' "$tmp/build.err"
 t0=$(date +%s)
 PMB_SLURM_FAIL_TASK=2 PMB_SLURM_FAIL_MODE=zero \
 	mk slurm NODES=3 CONFIG=ci ARGS='--threads 1 --name ci-%N' TIME_LIMIT=5:00 \
