@@ -6,6 +6,7 @@
  * the memory access pattern, one dependent load per step. */
 #define _GNU_SOURCE
 #include "pmb_calibrate.h"
+#include "pmb_kernel.h" /* pmb_kernel_rand: the one seeded PRNG */
 
 #include <stdlib.h>
 #include <string.h>
@@ -92,14 +93,6 @@ struct pmb_calib_chase {
 	void **start;
 };
 
-static uint64_t next_rand(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 /* `lines` 64-byte lines, one at a random offset in each of `lines` equal
  * slots of the buffer, linked in one random cycle (Sattolo): every step a
  * line far from the last, in an order no prefetcher follows.  Only the
@@ -111,43 +104,34 @@ struct pmb_calib_chase *pmb_calib_chase_new(uint64_t bytes, uint64_t lines, uint
 		return NULL;
 	struct pmb_calib_chase *c = calloc(1, sizeof *c);
 	uint32_t *order = malloc(lines * sizeof *order);
+	void ***addr = malloc(lines * sizeof *addr);
 	void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (!c || !order || mem == MAP_FAILED) {
+	if (!c || !order || !addr || mem == MAP_FAILED) {
 		free(c);
-		free(order);
-		if (mem != MAP_FAILED)
-			munmap(mem, bytes);
-		return NULL;
+		c = NULL;
+		goto out;
 	}
-	for (uint64_t i = 0; i < lines; i++)
+	for (uint64_t i = 0; i < lines; i++) {
 		order[i] = (uint32_t)i;
+		addr[i] = (void **)((char *)mem + i * slot + pmb_kernel_rand(&seed) % (slot / 64) * 64);
+	}
 	for (uint64_t i = lines - 1; i > 0; i--) {
-		uint64_t j = next_rand(&seed) % i; /* Sattolo: one cycle */
+		uint64_t j = pmb_kernel_rand(&seed) % i; /* Sattolo: one cycle */
 		uint32_t t = order[i];
 		order[i] = order[j];
 		order[j] = t;
 	}
-	/* order[i] is the successor of slot i. */
-#define LINE_OF(i) ((void **)((char *)mem + (i) * slot + (next_rand(&seed) % (slot / 64)) * 64))
-	void **addr0 = NULL;
-	void ***addr = malloc(lines * sizeof *addr);
-	if (!addr) {
-		munmap(mem, bytes);
-		free(order);
-		free(c);
-		return NULL;
-	}
 	for (uint64_t i = 0; i < lines; i++)
-		addr[i] = LINE_OF(i);
-#undef LINE_OF
-	for (uint64_t i = 0; i < lines; i++)
-		*addr[i] = addr[order[i]];
-	addr0 = addr[0];
-	free(addr);
-	free(order);
+		*addr[i] = addr[order[i]]; /* slot i's line points to its successor's */
 	c->mem = mem;
 	c->bytes = bytes;
-	c->start = addr0;
+	c->start = addr[0];
+	mem = MAP_FAILED; /* kept */
+out:
+	if (mem != MAP_FAILED)
+		munmap(mem, bytes);
+	free(order);
+	free(addr);
 	return c;
 }
 

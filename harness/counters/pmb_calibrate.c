@@ -4,6 +4,7 @@
 #include "pmb_calibrate.h"
 #include "pmb_clock.h"
 #include "pmb_error.h"
+#include "pmb_kernel.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -108,10 +109,8 @@ static int calibrate_core(const struct run_ctx *rc, uint32_t hw, struct pmb_cali
 	if (!bits)
 		return pmb_error("calibration: out of memory");
 	uint64_t s = 42;
-	for (uint32_t i = 0; i < CAL_N; i++) {
-		s = s * 6364136223846793005ull + 1442695040888963407ull;
-		bits[i] = (uint8_t)(s >> 63); /* seeded coin flips */
-	}
+	for (uint32_t i = 0; i < CAL_N; i++)
+		bits[i] = (uint8_t)(pmb_kernel_rand(&s) >> 63); /* seeded coin flips */
 	struct branchy_arg ra = {bits}, za = {bits + CAL_N};
 	int rc_ = measure(rc, run_loop_n, NULL, n1) || measure(rc, run_loop_2n, NULL, n2) ||
 		  measure(rc, run_branchy, &ra, rnd) || measure(rc, run_branchy, &za, zero);
