@@ -16,40 +16,29 @@
  * PAPI counted them.  They all go in pass 0 (not multiplexed, no PMU
  * counter used) and bracket PAPI's events there.
  *
- * Threads: init and fini run on the main thread; thread_open, start,
- * stop_and_read and thread_close run on each worker concurrently.  Workers
- * only read the globals written by init, and each owns its event sets.
+ * Threads: init and fini (here) run on the main thread; thread_open,
+ * start, stop_and_read and thread_close (pmb_papi_thread.c) run on each
+ * worker concurrently.  Workers only read the globals written by init, and
+ * each owns its event sets.
  */
 #define _GNU_SOURCE
 #include "pmb_counters.h"
 #include "pmb_error.h"
 #include "pmb_pack.h"
+#include "pmb_papi.h"
 #include "pmb_perf_sw.h"
 
 #include <dlfcn.h>
-#include <papi.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PAPI_FUNCS(X)                                                   \
-	X(library_init) X(thread_init) X(register_thread)               \
-	X(unregister_thread) X(create_eventset) X(add_named_event)      \
-	X(query_named_event) X(start) X(stop) X(cleanup_eventset)       \
-	X(destroy_eventset) X(strerror) X(shutdown)                     \
-	X(get_component_index) X(get_component_info) X(get_opt)        \
-	X(disable_component_by_name)
-
-static struct {
-#define X(f) __typeof__(PAPI_##f) *f;
-	PAPI_FUNCS(X)
-#undef X
-} papi;
+struct pmb_papi_api pmb_papi;
+int pmb_papi_ready;
 
 static void *papi_handle;
-static int papi_ready; /* PAPI_library_init succeeded: shutdown owed */
 
 /* Why PAPI could not count, worked out once in init for the reasons. */
 static struct {
@@ -82,9 +71,9 @@ static void sfmt(char *dst, size_t size, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *papi_text(int code)
+const char *pmb_papi_text(int code)
 {
-	const char *s = papi.strerror ? papi.strerror(code) : NULL;
+	const char *s = pmb_papi.strerror ? pmb_papi.strerror(code) : NULL;
 	return s ? s : "unknown PAPI error";
 }
 
@@ -140,8 +129,8 @@ static int load_library(char *why, size_t size)
 		return -1;
 	}
 #define X(f)                                                                    \
-	papi.f = (__typeof__(papi.f))dlsym(papi_handle, "PAPI_" #f);            \
-	if (!papi.f) {                                                          \
+	pmb_papi.f = (__typeof__(pmb_papi.f))dlsym(papi_handle, "PAPI_" #f);            \
+	if (!pmb_papi.f) {                                                          \
 		sfmt(why, size, "PAPI library %s lacks PAPI_" #f "; install PAPI 7: apt-get install libpapi7.0", used); \
 		goto bad;                                                       \
 	}
@@ -151,7 +140,7 @@ static int load_library(char *why, size_t size)
 bad:
 	dlclose(papi_handle);
 	papi_handle = NULL;
-	memset(&papi, 0, sizeof papi);
+	memset(&pmb_papi, 0, sizeof pmb_papi);
 	return -1;
 }
 
@@ -167,10 +156,10 @@ static void read_diagnostics(void)
 	sfmt(diag.perf_why, sizeof diag.perf_why, "component not in this PAPI build");
 	diag.paranoid = pmb_perf_sw_read_paranoid();
 
-	int cidx = papi.get_component_index("perf_event");
+	int cidx = pmb_papi.get_component_index("perf_event");
 	if (cidx < 0)
 		return;
-	const PAPI_component_info_t *ci = papi.get_component_info(cidx);
+	const PAPI_component_info_t *ci = pmb_papi.get_component_info(cidx);
 	if (!ci)
 		return;
 	/* Delayed init only means "not started yet", not broken. */
@@ -197,26 +186,26 @@ static int try_set(const struct pmb_counter_plan *plan, const int *members, int 
 	int ret;
 
 	*stage = STAGE_ADD;
-	ret = papi.create_eventset(&set);
+	ret = pmb_papi.create_eventset(&set);
 	if (ret != PAPI_OK)
 		return ret;
 	for (int i = 0; i < nmembers; i++) {
-		ret = papi.add_named_event(set, plan->event_name[members[i]]);
+		ret = pmb_papi.add_named_event(set, plan->event_name[members[i]]);
 		if (ret != PAPI_OK)
 			goto out;
 	}
-	ret = papi.add_named_event(set, extra);
+	ret = pmb_papi.add_named_event(set, extra);
 	if (ret != PAPI_OK)
 		goto out;
 	*stage = STAGE_START;
-	ret = papi.start(set);
+	ret = pmb_papi.start(set);
 	if (ret != PAPI_OK)
 		goto out;
 	*stage = STAGE_STOP;
-	ret = papi.stop(set, buf);
+	ret = pmb_papi.stop(set, buf);
 out:
-	papi.cleanup_eventset(set);
-	papi.destroy_eventset(&set);
+	pmb_papi.cleanup_eventset(set);
+	pmb_papi.destroy_eventset(&set);
 	return ret;
 }
 
@@ -243,7 +232,7 @@ static int is_perm_error(const struct failure *f)
 static void explain(struct pmb_counter_plan *plan, int id, const struct failure *f,
 		    int passes_full)
 {
-	const char *what = papi_text(f->code);
+	const char *what = pmb_papi_text(f->code);
 
 	if (passes_full) {
 		set_reason(plan, id, "%s: no pass left for it (%d passes in use, no multiplexing); request fewer counters with --counters",
@@ -293,7 +282,7 @@ static int choose_event(struct pmb_counter_plan *plan, int id)
 		/* An unavailable preset still has a name-to-code mapping, so
 		 * query first; the add then gives the more precise error. */
 		enum probe_stage stage;
-		int q = papi.query_named_event(name);
+		int q = pmb_papi.query_named_event(name);
 		int ret = try_set(plan, NULL, 0, name, &stage);
 		if (q != PAPI_OK && ret == PAPI_OK) {
 			ret = q;
@@ -430,13 +419,13 @@ static void papi_unusable(struct pmb_counter_plan *plan, const char *why)
 
 static void unload(void)
 {
-	if (papi_ready)
-		papi.shutdown();
-	papi_ready = 0;
+	if (pmb_papi_ready)
+		pmb_papi.shutdown();
+	pmb_papi_ready = 0;
 	if (papi_handle)
 		dlclose(papi_handle);
 	papi_handle = NULL;
-	memset(&papi, 0, sizeof papi);
+	memset(&pmb_papi, 0, sizeof pmb_papi);
 }
 
 static int papi_init(struct pmb_counter_plan *plan)
@@ -464,34 +453,34 @@ static int papi_init(struct pmb_counter_plan *plan)
 		"emon", "example",
 	};
 	for (size_t c = 0; c < sizeof unused_components / sizeof unused_components[0]; c++)
-		papi.disable_component_by_name(unused_components[c]);
-	ret = papi.library_init(PAPI_VER_CURRENT);
+		pmb_papi.disable_component_by_name(unused_components[c]);
+	ret = pmb_papi.library_init(PAPI_VER_CURRENT);
 	if (ret != PAPI_VER_CURRENT) {
 		/* A positive answer is the library's own version: another
-		 * major than <papi.h>, so its structures cannot be trusted. */
+		 * major than <pmb_papi.h>, so its structures cannot be trusted. */
 		if (ret > 0)
 			sfmt(why, sizeof why, "PAPI library is version %d.%d, pmubench was built for %d.%d; install libpapi7.0 or rebuild",
 				 PAPI_VERSION_MAJOR(ret), PAPI_VERSION_MINOR(ret),
 				 PAPI_VERSION_MAJOR(PAPI_VER_CURRENT), PAPI_VERSION_MINOR(PAPI_VER_CURRENT));
 		else
 			sfmt(why, sizeof why, "PAPI_library_init failed: %s; run papi_component_avail to see why",
-				 papi_text(ret));
+				 pmb_papi_text(ret));
 		unload();
 		papi_unusable(plan, why);
 		return 0;
 	}
-	papi_ready = 1;
+	pmb_papi_ready = 1;
 
-	int v = papi.get_opt(PAPI_LIB_VERSION, NULL);
+	int v = pmb_papi.get_opt(PAPI_LIB_VERSION, NULL);
 	if (v > 0)
 		sfmt(plan->backend_version, sizeof plan->backend_version, "PAPI %d.%d.%d.%d",
 			 PAPI_VERSION_MAJOR(v), PAPI_VERSION_MINOR(v),
 			 PAPI_VERSION_REVISION(v), PAPI_VERSION_INCREMENT(v));
 
-	ret = papi.thread_init(thread_id);
+	ret = pmb_papi.thread_init(thread_id);
 	if (ret != PAPI_OK) {
 		sfmt(why, sizeof why, "PAPI_thread_init failed: %s; PAPI cannot count per thread here",
-			 papi_text(ret));
+			 pmb_papi_text(ret));
 		papi_unusable(plan, why);
 		return 0;
 	}
@@ -509,161 +498,6 @@ static int papi_init(struct pmb_counter_plan *plan)
 	return 0;
 }
 
-struct papi_thread {
-	int registered;
-	int npasses;
-	int set[PMB_COUNTER_PASSES_MAX];
-	int nevents[PMB_COUNTER_PASSES_MAX];
-	int ids[PMB_COUNTER_PASSES_MAX][PMB_CTR_COUNT]; /* in PAPI_stop order */
-	uint32_t mask[PMB_COUNTER_PASSES_MAX];
-	int running; /* pass started and not stopped, -1 if none */
-	struct pmb_perf_sw *sw; /* perf_event_open fallback group (pass 0), or NULL */
-};
-
-static void papi_thread_close(void *state)
-{
-	struct papi_thread *t = state;
-	long long buf[PMB_CTR_COUNT * 2];
-
-	if (!t)
-		return;
-	if (t->running >= 0)
-		papi.stop(t->set[t->running], buf);
-	for (int p = 0; p < t->npasses; p++) {
-		if (t->set[p] == PAPI_NULL)
-			continue;
-		papi.cleanup_eventset(t->set[p]);
-		papi.destroy_eventset(&t->set[p]);
-	}
-	if (t->registered)
-		papi.unregister_thread();
-	pmb_perf_sw_close(t->sw);
-	free(t);
-}
-
-static int papi_thread_open(const struct pmb_counter_plan *plan, void **state)
-{
-	struct papi_thread *t = calloc(1, sizeof *t);
-	int ret;
-
-	*state = NULL;
-	if (!t)
-		return pmb_error("cannot allocate PAPI thread state: out of memory");
-	t->running = -1;
-	t->npasses = plan->npasses > 0 ? plan->npasses : 1;
-	if (t->npasses > PMB_COUNTER_PASSES_MAX) {
-		free(t);
-		return pmb_error("counter plan has %d passes, more than %d; the plan is corrupt",
-				 plan->npasses, PMB_COUNTER_PASSES_MAX);
-	}
-	for (int p = 0; p < PMB_COUNTER_PASSES_MAX; p++)
-		t->set[p] = PAPI_NULL;
-
-	uint32_t sw = pmb_perf_sw_plan_mask(plan);
-	if (sw && pmb_perf_sw_open(sw, &t->sw) < 0) {
-		free(t);
-		return -1;
-	}
-
-	/* Nothing for PAPI to count: stay away from it, as it may not even
-	 * be loaded, and let start/stop report only the fallback's counts. */
-	if (!papi_ready || !(plan->available & ~sw)) {
-		*state = t;
-		return 0;
-	}
-
-	ret = papi.register_thread();
-	if (ret != PAPI_OK) {
-		pmb_perf_sw_close(t->sw);
-		free(t);
-		return pmb_error("cannot register worker thread with PAPI: %s; run with --backend=timer to skip counters",
-				 papi_text(ret));
-	}
-	t->registered = 1;
-
-	for (int p = 0; p < t->npasses; p++) {
-		ret = papi.create_eventset(&t->set[p]);
-		if (ret != PAPI_OK) {
-			papi_thread_close(t);
-			return pmb_error("cannot create PAPI event set for pass %d: %s; run with --backend=timer to skip counters",
-					 p, papi_text(ret));
-		}
-		for (int i = 0; i < PMB_CTR_COUNT; i++) {
-			if (!(plan->available & ~sw & PMB_CTR_MASK(i)) || plan->pass_of[i] != p)
-				continue;
-			ret = papi.add_named_event(t->set[p], plan->event_name[i]);
-			if (ret != PAPI_OK) {
-				papi_thread_close(t);
-				return pmb_error("cannot add PAPI event %s on worker thread: %s; leave %s out with --counters",
-						 plan->event_name[i], papi_text(ret), pmb_counter_info[i].column);
-			}
-			t->ids[p][t->nevents[p]++] = i;
-			t->mask[p] |= PMB_CTR_MASK(i);
-		}
-	}
-	*state = t;
-	return 0;
-}
-
-static int papi_start(void *state, int pass)
-{
-	struct papi_thread *t = state;
-	int ret;
-
-	if (!t)
-		return pmb_error("PAPI counters started without thread_open; call thread_open on this thread first");
-	if (pass < 0 || pass >= t->npasses)
-		return pmb_error("PAPI pass %d does not exist (the plan has %d)", pass, t->npasses);
-	/* The fallback group brackets PAPI's events, so that its ioctls
-	 * stay out of the hardware counts. */
-	if (pass == 0 && t->sw && pmb_perf_sw_start(t->sw) < 0)
-		return -1;
-	if (!t->nevents[pass])
-		return 0;
-	/* PAPI_start zeroes the counters, so no separate reset (and no
-	 * extra ~850 ns syscall) inside the measured region. */
-	ret = papi.start(t->set[pass]);
-	if (ret != PAPI_OK)
-		return pmb_error("cannot start PAPI counters (pass %d): %s; run with --backend=timer to skip counters",
-				 pass, papi_text(ret));
-	t->running = pass;
-	return 0;
-}
-
-static int papi_stop_and_read(void *state, int pass, const char *label,
-			      struct pmb_counter_values *values)
-{
-	struct papi_thread *t = state;
-	long long buf[PMB_CTR_COUNT * 2];
-	int ret;
-
-	(void)label;
-	values->counted = 0;
-	if (!t)
-		return pmb_error("PAPI counters read without thread_open; call thread_open on this thread first");
-	if (pass < 0 || pass >= t->npasses)
-		return pmb_error("PAPI pass %d does not exist (the plan has %d)", pass, t->npasses);
-	if (t->nevents[pass]) {
-		if (t->running != pass)
-			return pmb_error("PAPI pass %d read without being started; call start(%d) first", pass, pass);
-		t->running = -1;
-		ret = papi.stop(t->set[pass], buf);
-		if (ret != PAPI_OK)
-			return pmb_error("cannot stop PAPI counters (pass %d): %s; run with --backend=timer to skip counters",
-					 pass, papi_text(ret));
-		/* perf::TASK-CLOCK comes from the kernel's task clock,
-		 * already in ns, so all values are stored as PAPI gives
-		 * them. */
-		for (int k = 0; k < t->nevents[pass]; k++)
-			values->value[t->ids[pass][k]] = (int64_t)buf[k];
-		values->counted = t->mask[pass];
-	}
-	/* Task clock from perf_event_open is in ns too. */
-	if (pass == 0 && t->sw && pmb_perf_sw_stop_and_read(t->sw, values) < 0)
-		return -1;
-	return 0;
-}
-
 static void papi_fini(void)
 {
 	unload();
@@ -672,9 +506,9 @@ static void papi_fini(void)
 const struct pmb_counter_backend pmb_counter_backend_papi = {
 	.name = "papi",
 	.init = papi_init,
-	.thread_open = papi_thread_open,
-	.start = papi_start,
-	.stop_and_read = papi_stop_and_read,
-	.thread_close = papi_thread_close,
+	.thread_open = pmb_papi_thread_open,
+	.start = pmb_papi_start,
+	.stop_and_read = pmb_papi_stop_and_read,
+	.thread_close = pmb_papi_thread_close,
 	.fini = papi_fini,
 };
