@@ -2,12 +2,15 @@
 #define _GNU_SOURCE
 #include "pmb_calibrate.h"
 #include "pmb_clock.h"
+#include "pmb_cores.h"
 #include "pmb_counters.h"
 #include "pmb_error.h"
+#include "pmb_latency_table.h"
 #include "pmb_meta.h"
 #include "pmb_options.h"
 #include "pmb_parse.h"
 #include "pmb_plan.h"
+#include "pmb_preempt.h"
 #include "pmb_plugin.h"
 #include "pmb_report.h"
 #include "pmb_resume.h"
@@ -172,6 +175,7 @@ static int run_points(struct pmb_runner *runner, struct pmb_plan *plan, struct p
 			continue;
 		struct pmb_point_outcome out;
 		rc = pmb_runner_run_point(runner, &plan->points[i], &out);
+		meta->samples_discarded += out.discarded;
 		if (out.samples && rc == 0)
 			meta->points_done++;
 		if (overheads && out.samples)
@@ -294,9 +298,17 @@ int main(int argc, char **argv)
 
 	struct pmb_clock_calibration clock;
 	pmb_clock_calibrate(&clock);
+	/* Before the warnings: they look at the cores this picks. */
+	static struct pmb_core_choice core_choice;
+	int max_threads = 1;
+	for (size_t i = 0; i < opt.nthreads; i++)
+		if (opt.threads[i] > max_threads)
+			max_threads = opt.threads[i];
+	pmb_cores_choose(&opt, topo, max_threads, 150, &core_choice);
 	warn_about_machine(&sys, topo, &opt, &clock);
 
 	struct pmb_meta meta = {.opt = &opt,
+				.core_choice = &core_choice,
 				.topo = topo,
 				.sys = &sys,
 				.counters = &cplan,
@@ -311,6 +323,9 @@ int main(int argc, char **argv)
 				.points_resumed = resumed};
 	/* The cost is timed between two clock reads: take one read out. */
 	meta.counter_start_stop_ns = measure_counter_cost(backend, &cplan) - clock.ns_read_cost;
+	int preempt_guard = pmb_preempt_probe(backend, meta.preemption, sizeof meta.preemption);
+	if (!preempt_guard)
+		pmb_note("preemption guard %s", meta.preemption);
 	meta.sample_overhead_ns = NAN;
 	pmb_meta_utc_now(meta.started_utc, sizeof meta.started_utc, 0);
 	/* A new run appears under its name with meta.json in it, or not at all. */
@@ -326,9 +341,11 @@ int main(int argc, char **argv)
 		return rc != 0 ? fail(1, pmb_error_message()) : interrupted_before_start();
 	}
 
-	struct pmb_reporter reporters[2];
+	struct pmb_reporter reporters[3];
+	static struct pmb_latency_table latency;
 	if (pmb_report_csv_open(&reporters[0], &run) != 0 ||
-	    pmb_report_console_open(&reporters[1], plan.npoints - resumed, opt.quiet) != 0) {
+	    pmb_report_console_open(&reporters[1], plan.npoints - resumed, opt.quiet) != 0 ||
+	    pmb_latency_reporter_open(&reporters[2], &latency) != 0) {
 		pmb_rundir_close(&rundir);
 		backend->fini();
 		return fail(1, pmb_error_message());
@@ -343,9 +360,10 @@ int main(int argc, char **argv)
 				    .counters = &cplan,
 				    .run = &run,
 				    .reporters = reporters,
-				    .nreporters = 2,
+				    .nreporters = 3,
 				    .interrupted = &interrupted,
-				    .clock_step_ns = clock.ns_step};
+				    .clock_step_ns = clock.ns_step,
+				    .preempt_guard = preempt_guard};
 	size_t invalid = 0;
 	rc = run_points(&runner, &plan, &meta, &invalid, clock.ns_step);
 
@@ -356,8 +374,15 @@ int main(int argc, char **argv)
 	meta.interrupted_by = interrupted;
 	meta.complete = rc == 0 && !interrupted && meta.points_done + resumed == plan.npoints;
 	pmb_meta_utc_now(meta.finished_utc, sizeof meta.finished_utc, 0);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		reporters[i].close(reporters[i].self);
+	if (latency.npoints) {
+		uint64_t cache_size[3] = {topo->cache[0].size, topo->cache[1].size,
+					  topo->cache[2].size};
+		pmb_latency_table_detect(&latency, cache_size, topo->llc_level);
+		meta.latency = &latency;
+		pmb_note("latency/chase per level: %s", latency.text);
+	}
 	int meta_rc = pmb_meta_write(&meta);
 	pmb_rundir_close(&rundir);
 	backend->fini();

@@ -23,11 +23,14 @@
  *                the TLB share removed; the note says whether THP was had.
  *   stride       lines in address order: what the prefetcher hides.
  *
- * The result is the wrapping sum of the offsets of the lines visited (an
- * add off the dependency chain, free on an out-of-order core; the base is
- * taken out once at the end), the same in every variant when a pass is one
- * lap; setup walks the cycle once and computes it, so a cycle with a lost
- * or repeated line or a pass with a wrong number of loads fails the check. */
+ * Each line holds its pointer and, in the next word, a seeded value of its
+ * own (by address order, so the same in every variant).  The result is the
+ * wrapping sum of the values of the lines visited: a load from the line
+ * just reached and an add, both off the dependency chain (free on an
+ * out-of-order core).  Setup walks the cycle once and computes it, so a
+ * cycle with a lost or repeated line or a pass with a wrong number of
+ * loads fails the check, and a pass of whole laps gives the same sum in
+ * every variant. */
 #define _GNU_SOURCE
 #include "pmb_kernel.h"
 
@@ -49,7 +52,14 @@ struct lat_state {
 	size_t map_len;     /* > 0 when mem is an mmap */
 	char *base;         /* first line: mem, or its first 2 MiB boundary */
 	void **head;
-	uint64_t expected;  /* sum of the addresses one pass visits */
+	/* Where the next pass starts: where the last one stopped, so that
+	 * passes form one dependency chain (as lat_mem_rd's do) and the core
+	 * cannot overlap the end of one pass with the start of the next; at
+	 * 4K a pass is only 64 loads.  Only when a pass is whole laps: then
+	 * it ends where it started and its sum does not depend on the start. */
+	void **cur;
+	int carry;
+	uint64_t expected;  /* sum of the offsets one pass visits */
 };
 
 static void lat_shuffle(size_t *v, size_t n, uint64_t seed)
@@ -176,7 +186,7 @@ static void lat_free(struct lat_state *st)
 
 static int lat_setup(struct pmb_kernel_ctx *ctx, enum lat_order how, int huge)
 {
-	size_t ls = ctx->line_size >= sizeof(void *) ? ctx->line_size : 64;
+	size_t ls = ctx->line_size >= 2 * sizeof(void *) ? ctx->line_size : 64;
 	size_t lines = ctx->n * 64 / ls;
 	if (lines == 0)
 		lines = 1;
@@ -194,18 +204,22 @@ static int lat_setup(struct pmb_kernel_ctx *ctx, enum lat_order how, int huge)
 		free(st);
 		return -1;
 	}
+	uint64_t rng = ctx->seed;
+	for (size_t i = 0; i < lines; i++)
+		((uint64_t *)(base + i * ls))[1] = pmb_kernel_rand(&rng);
 	for (size_t k = 0; k < lines; k++)
 		*(void **)(base + order[k] * ls) = base + order[(k + 1) % lines] * ls;
-	st->head = (void **)(base + order[0] * ls);
+	st->head = st->cur = (void **)(base + order[0] * ls);
+	st->carry = ctx->n % lines == 0;
 	free(order);
 	/* The expected sum, by walking the cycle as run() will. */
 	uint64_t sum = 0;
 	void **p = st->head;
 	for (size_t i = 0; i < ctx->n; i++) {
 		p = (void **)*p;
-		sum += (uint64_t)(uintptr_t)p;
+		sum += (uint64_t)(uintptr_t)p[1];
 	}
-	st->expected = sum - (uint64_t)ctx->n * (uint64_t)(uintptr_t)base;
+	st->expected = sum;
 	ctx->state = st;
 	return 0;
 }
@@ -233,15 +247,15 @@ static int lat_stride_setup(struct pmb_kernel_ctx *ctx)
 #define LAT_STEP                  \
 	do {                      \
 		p = (void **)*p;  \
-		sum += (uint64_t)(uintptr_t)p; \
+		sum += (uint64_t)(uintptr_t)p[1]; \
 	} while (0)
 
 /* Unrolled by 8 so the loop's own compare and branch are few; they are off
  * the dependency chain anyway. */
 static void lat_run(struct pmb_kernel_ctx *ctx)
 {
-	const struct lat_state *st = ctx->state;
-	void **p = st->head;
+	struct lat_state *st = ctx->state;
+	void **p = st->carry ? st->cur : st->head;
 	pmb_do_not_optimize(p);
 	uint64_t sum = 0;
 	size_t i = ctx->n;
@@ -252,7 +266,8 @@ static void lat_run(struct pmb_kernel_ctx *ctx)
 	for (; i > 0; i--)
 		LAT_STEP;
 	pmb_do_not_optimize(sum);
-	ctx->result = sum - (uint64_t)ctx->n * (uint64_t)(uintptr_t)st->base;
+	st->cur = p;
+	ctx->result = sum;
 }
 
 static int lat_check(const struct pmb_kernel_ctx *ctx)

@@ -87,6 +87,9 @@ struct pmb_counter_backend {
 			     struct pmb_counter_values *values);
 	void (*thread_close)(void *thread_state);
 	void (*fini)(void);
+	/* 1 when the counts do not depend on the schedule (the simulator):
+	 * retaking a preempted sample would buy nothing there. */
+	int schedule_independent;
 };
 
 extern const struct pmb_counter_backend pmb_counter_backend_papi;

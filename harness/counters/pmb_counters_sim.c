@@ -913,6 +913,7 @@ static void sim_fini(void)
 
 const struct pmb_counter_backend pmb_counter_backend_sim = {
 	.name = "sim",
+	.schedule_independent = 1,
 	.init = sim_init,
 	.thread_open = sim_thread_open,
 	.start = sim_start,

@@ -194,6 +194,22 @@ int pmb_meta_write(const struct pmb_meta *m)
 	pmb_json_double(&j, "counter_start_stop_ns", m->counter_start_stop_ns);
 	pmb_json_double(&j, "sample_overhead_ns_median", m->sample_overhead_ns);
 	pmb_json_close(&j);
+	if (m->core_choice) {
+		pmb_json_object(&j, "core_choice");
+		pmb_json_string(&j, "how", m->core_choice->how);
+		pmb_json_string(&j, "why", m->core_choice->why);
+		pmb_json_array(&j, "cores");
+		for (int i = 0; i < m->core_choice->ncores; i++)
+			pmb_json_int(&j, NULL, m->core_choice->cores[i]);
+		pmb_json_close(&j);
+		pmb_json_close(&j);
+	}
+	if (m->latency)
+		pmb_latency_table_json(&j, m->latency);
+	pmb_json_object(&j, "preemption");
+	pmb_json_string(&j, "rule", m->preemption);
+	pmb_json_int(&j, "samples_discarded", (long long)m->samples_discarded);
+	pmb_json_close(&j);
 	write_options(&j, m->opt, m->plan);
 	pmb_json_array(&j, "warnings");
 	for (size_t i = 0; i < pmb_warn_count(); i++)

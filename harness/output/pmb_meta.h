@@ -7,7 +7,9 @@
 
 #include "pmb_calibrate.h"
 #include "pmb_clock.h"
+#include "pmb_cores.h"
 #include "pmb_counters.h"
+#include "pmb_latency_table.h"
 #include "pmb_options.h"
 #include "pmb_plan.h"
 #include "pmb_report.h"
@@ -16,6 +18,8 @@
 
 struct pmb_meta {
 	const struct pmb_options *opt;
+	const struct pmb_core_choice *core_choice; /* which cores and why */
+	const struct pmb_latency_table *latency;    /* per-level latency, NULL if not measured */
 	const struct pmb_topology_info *topo;
 	const struct pmb_system_info *sys;
 	const struct pmb_counter_plan *counters;
@@ -34,6 +38,8 @@ struct pmb_meta {
 	size_t points_done, points_total, points_resumed;
 	double counter_start_stop_ns; /* median cost of start + stop_and_read */
 	double sample_overhead_ns;    /* median empty-sample cost over points */
+	char preemption[512];         /* the preemption guard's rule, or why it is off */
+	unsigned long long samples_discarded; /* preempted samples discarded and retaken */
 };
 
 /* The compiler that built this binary, e.g. "gcc-12.2.0". */

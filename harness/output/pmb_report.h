@@ -60,6 +60,7 @@ struct pmb_point_summary {
 	int thread; /* as in rows */
 	struct pmb_summary metric[PMB_METRIC_COUNT];
 	double overhead_ns;
+	uint64_t discarded; /* samples discarded for preemption and retaken */
 	int valid;  /* all samples valid */
 };
 

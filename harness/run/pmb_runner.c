@@ -4,6 +4,7 @@
 #include "pmb_clock.h"
 #include "pmb_error.h"
 #include "pmb_parse.h"
+#include "pmb_preempt.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -32,6 +33,10 @@ struct point_run {
 	struct pmb_sample_row *rows; /* [sample][T + 1]: workers, then aggregate */
 	size_t rows_cap;             /* in samples */
 	uint64_t nsamples;
+	uint64_t preempted[256];    /* per worker: switches + migrations in this sample */
+	uint64_t discarded;         /* samples discarded for preemption */
+	int retake;                 /* the leader discarded this sample: measure it again */
+	int guard_spent;            /* the discard bound was reached: keep what comes */
 	/* Per worker and pass: passes start and stop different event sets,
 	 * so an empty sample costs differently in each. */
 	double overhead_ns[256][PMB_COUNTER_PASSES_MAX];
@@ -190,6 +195,34 @@ static int enough_samples(struct point_run *pr, uint64_t sampling_start_ns)
 	return rel <= opt->target_ci;
 }
 
+/* Leader only: was any worker switched out or migrated during this sample,
+ * and may it still be retaken?  Discards are bounded by 3 x max_samples and
+ * by 3 x the point's time budget; past that, samples are kept as they
+ * come, with one warning per point. */
+static int retake_preempted(struct point_run *pr, uint64_t sampling_start_ns)
+{
+	const struct pmb_options *opt = pr->r->opt;
+	uint64_t switched = 0;
+	for (int t = 0; t < pr->p->threads; t++)
+		switched += pr->preempted[t];
+	if (!switched || pr->guard_spent)
+		return 0;
+	double elapsed = (double)(pmb_clock_ns() - sampling_start_ns) / 1e9;
+	if (pr->discarded >= 3 * opt->max_samples || elapsed >= 3 * opt->point_seconds) {
+		const struct pmb_kernel *k = pr->p->kernel;
+		char size[32];
+		pmb_warn("%s/%s at %s: %llu preempted samples discarded, the bound (3x max_samples "
+			 "or 3x point_seconds) is reached; later preempted samples are kept: free "
+			 "the core (see --cores) for clean samples",
+			 k->family, k->variant, pmb_format_size(pr->p->size_bytes, size, sizeof size),
+			 (unsigned long long)pr->discarded);
+		pr->guard_spent = 1;
+		return 0;
+	}
+	pr->discarded++;
+	return 1;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -200,6 +233,7 @@ static void *worker_main(void *arg)
 	int leader = w->index == 0;
 	void *cstate = NULL;
 	int have_ctx = 0, have_counters = 0;
+	struct pmb_preempt *guard = NULL;
 	int core = pmb_plan_core_for(r->opt, r->topo, w->index);
 	struct pmb_kernel_ctx ctx = {.n = p->n_elems, .seed = r->opt->seed, .thread = w->index,
 				     .line_size = r->topo->cache[0].line_size};
@@ -216,6 +250,9 @@ static void *worker_main(void *arg)
 	if (pmb_topology_pin_thread(core) != 0) {
 		record_failure(pr, pmb_error_message());
 	} else if (r->backend->thread_open(r->counters, &cstate) != 0) {
+		record_failure(pr, pmb_error_message());
+	} else if (r->preempt_guard && !(guard = pmb_preempt_open())) {
+		r->backend->thread_close(cstate);
 		record_failure(pr, pmb_error_message());
 	} else {
 		have_counters = 1;
@@ -315,31 +352,39 @@ static void *worker_main(void *arg)
 
 	size_t width = (size_t)p->threads + 1;
 	uint64_t sampling_start = pmb_clock_ns();
-	for (uint64_t rep = 0;; rep++) {
+	for (uint64_t rep = 0;;) {
 		if (leader && grow_rows(pr) != 0)
 			record_failure(pr, pmb_error_message());
 		pthread_barrier_wait(&pr->barrier);
 		if (pr->failed)
 			break;
 		struct pmb_sample_row *rows = &pr->rows[rep * width];
+		pmb_preempt_start(guard);
 		measure(pr, &ctx, cstate, pr->iters, rep, w->index, &rows[w->index]);
+		pr->preempted[w->index] = pmb_preempt_stop(guard);
 		rows[w->index].core = core;
 		int pass = rows[w->index].counter_pass;
 		rows[w->index].overhead_ns = pr->overhead_ns[w->index][pass];
 		rows[w->index].overhead_ticks = pr->overhead_ticks[w->index][pass];
 		pthread_barrier_wait(&pr->barrier);
-		if (leader) {
+		if (leader && !(pr->retake = retake_preempted(pr, sampling_start))) {
 			aggregate(pr, rows);
 			pr->nsamples = rep + 1;
 			if (report_rows(pr, rows) != 0)
 				record_failure(pr, pmb_error_message());
 			pr->stop = enough_samples(pr, sampling_start);
+		} else if (leader && *r->interrupted) {
+			pr->out->interrupted = 1;
+			pr->stop = 1;
 		}
 		pthread_barrier_wait(&pr->barrier);
 		if (pr->stop || pr->failed)
 			break;
+		if (!pr->retake)
+			rep++; /* a retake keeps its rep, and so its counter pass */
 	}
 out:
+	pmb_preempt_close(guard);
 	if (have_ctx)
 		k->teardown(&ctx);
 	if (have_counters)
@@ -368,6 +413,7 @@ static int report_summaries(struct point_run *pr)
 		s->thread = t == T ? -1 : t;
 		s->valid = 1;
 		s->overhead_ns = pr->rows[t].overhead_ns;
+		s->discarded = pr->discarded;
 		for (int m = 0; m < PMB_METRIC_COUNT; m++) {
 			size_t n = 0;
 			for (uint64_t i = 0; i < pr->nsamples; i++) {
@@ -436,6 +482,7 @@ int pmb_runner_run_point(const struct pmb_runner *r, const struct pmb_point *p,
 
 	int rc = 0;
 	out->samples = pr.nsamples;
+	out->discarded = pr.discarded;
 	out->overhead_ns = pr.overhead_ns[0][0];
 	out->short_samples =
 		pr.nsamples && (double)pr.rows[0].ns < 1000.0 * r->clock_step_ns;

@@ -23,11 +23,13 @@ struct pmb_runner {
 	size_t nreporters;
 	volatile sig_atomic_t *interrupted; /* set by the signal handler */
 	double clock_step_ns; /* smallest clock step, for the too-short-sample warning */
+	int preempt_guard;    /* discard and retake preempted samples (pmb_preempt_probe) */
 };
 
 /* Outcome of one point, for the run's bookkeeping. */
 struct pmb_point_outcome {
 	uint64_t samples;
+	uint64_t discarded;    /* samples discarded for preemption and retaken */
 	int valid;
 	int interrupted;       /* stopped early by a signal */
 	int short_samples;     /* samples shorter than 1000x the clock step */

@@ -311,3 +311,27 @@ double pmb_system_cpu_busy(int cpu, int ms)
 		return -1;
 	return (double)(b1 - b0) / (double)(t1 - t0);
 }
+
+int pmb_system_cpus_busy(const int *cpus, int n, int ms, double *busy)
+{
+	unsigned long long b0[256], t0[256];
+	int ok = 1;
+	if (n > 256)
+		n = 256;
+	for (int i = 0; i < n; i++) {
+		busy[i] = -1;
+		if (read_cpu_times(cpus[i], &b0[i], &t0[i]) != 0)
+			ok = 0, t0[i] = 0;
+	}
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+	for (int i = 0; i < n; i++) {
+		unsigned long long b1, t1;
+		if (read_cpu_times(cpus[i], &b1, &t1) != 0 || t1 <= t0[i]) {
+			ok = 0;
+			continue;
+		}
+		busy[i] = (double)(b1 - b0[i]) / (double)(t1 - t0[i]);
+	}
+	return ok ? 0 : -1;
+}

@@ -48,4 +48,8 @@ double pmb_system_cpu_busy(int cpu, int ms);
  * check of the plan uses this. */
 uint64_t pmb_system_mem_usable(const struct pmb_system_info *info);
 
+/* The same for n cpus over one shared window of ms milliseconds: busy[i]
+ * for cpus[i], -1 where unreadable.  Returns 0, or -1 if any was. */
+int pmb_system_cpus_busy(const int *cpus, int n, int ms, double *busy);
+
 #endif
