@@ -208,7 +208,7 @@ static void fake_close(void *ts) { (void)ts; }
 static void fake_fini(void) {}
 
 static const struct pmb_counter_backend fake = {"fake", fake_init, fake_open, fake_start,
-						fake_stop, fake_close, fake_fini};
+						fake_stop, fake_close, fake_fini, 0};
 
 static struct pmb_topology_info small_topology(void)
 {
