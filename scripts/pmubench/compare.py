@@ -16,7 +16,50 @@ from pmubench.load import (METRICS, PmbError, fmt_bytes, load_run,  # noqa: E402
 KEY = ["kernel", "variant", "size_bytes", "threads"]
 CSV_COLUMNS = ["kernel", "variant", "size_bytes", "cache_level", "threads",
                "metric", "samples_a", "samples_b", "median_a", "median_b",
-               "ratio", "ci_low", "ci_high", "change_pct", "p_value", "verdict"]
+               "ratio", "ci_low", "ci_high", "change_pct", "p_value", "q_value",
+               "verdict"]
+
+# The one rule (make compare, --fail-on-regression, compare_many,
+# slurm-gather): a point is slower/faster only when all three hold.
+DEFAULT_ALPHA = 0.05      # false-discovery rate over all points tested
+DEFAULT_THRESHOLD = 5.0   # minimum effect, % of the baseline median
+
+
+def bh_qvalues(pvalues):
+    """Benjamini-Hochberg adjusted p-values (q-values): q_(i) = min over
+    j >= i of m * p_(j) / j, capped at 1, for the m finite p-values (NaN
+    stays NaN).  Rejecting q < alpha controls the false-discovery rate at
+    alpha across all points.  scipy.stats.false_discovery_control (scipy
+    >= 1.11) computes the same; Debian 12's scipy 1.10 lacks it, so it is
+    used only where present."""
+    p = np.asarray(pvalues, float)
+    q = np.full(p.shape, math.nan)
+    ok = np.isfinite(p)
+    if not ok.any():
+        return q
+    try:
+        from scipy.stats import false_discovery_control
+        q[ok] = false_discovery_control(p[ok], method="bh")
+        return q
+    except ImportError:
+        pass
+    pv = p[ok]
+    m = len(pv)
+    order = np.argsort(pv)
+    scaled = pv[order] * m / np.arange(1, m + 1)
+    adj = np.minimum.accumulate(scaled[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(adj, 1.0)
+    q[ok] = out
+    return q
+
+
+def rule_text(alpha, threshold, ntested=None):
+    """The rule in words, for summary lines and help."""
+    over = "%d points" % ntested if ntested is not None else "all points"
+    return ("Benjamini-Hochberg q < %g over %s (false-discovery rate), "
+            "|change| > %g%% and the 95%% CI of B/A excluding 1"
+            % (alpha, over, threshold))
 
 
 def mann_whitney_p(a, b):
@@ -120,20 +163,33 @@ def compare(ga, gb, la, metric, threshold, alpha, seed):
     return decide(rows, alpha, threshold)
 
 
-def decide(rows, alpha, threshold):
-    """The one significance rule (make compare, compare_many, slurm-gather):
-    each row with a ratio and p_value gets verdict 'slower'/'faster' when
-    p < alpha and |ratio - 1| > threshold %, else 'same'; rows without
-    samples (NaN ratio) get 'n/a'.  Sets change_pct; returns rows."""
+def decide(rows, alpha, threshold, ci=("ci_low", "ci_high")):
+    """The one significance rule (make compare, --fail-on-regression,
+    compare_many, slurm-gather).  Over the rows with a ratio: q_value = the
+    Benjamini-Hochberg adjustment of their p_values taken together; verdict
+    'slower'/'faster' when q < alpha, |ratio - 1| > threshold % and the
+    ratio's CI (keys `ci`) lies wholly on that side of 1, else 'same'; rows
+    without samples (NaN ratio) get 'n/a'.  Sets change_pct, q_value and
+    verdict; returns rows."""
+    tested = [r for r in rows if r.get("ratio") is not None
+              and not math.isnan(r.get("ratio", math.nan))]
+    q = bh_qvalues([r.get("p_value", math.nan) for r in tested])
+    for row, qv in zip(tested, q):
+        row["q_value"] = float(qv)
     for row in rows:
-        ratio, p = row.get("ratio", math.nan), row.get("p_value", math.nan)
+        ratio = row.get("ratio", math.nan)
         if ratio is None or math.isnan(ratio):
-            row.update(change_pct=math.nan, verdict="n/a")
+            row.update(change_pct=math.nan, q_value=math.nan, verdict="n/a")
             continue
         row["change_pct"] = change = (ratio - 1) * 100
+        qv = row["q_value"]
+        lo, hi = row.get(ci[0], math.nan), row.get(ci[1], math.nan)
         verdict = "same"
-        if not math.isnan(p) and p < alpha and abs(change) > threshold:
-            verdict = "slower" if ratio > 1 else "faster"
+        if not math.isnan(qv) and qv < alpha and abs(change) > threshold:
+            if ratio > 1 and lo > 1:
+                verdict = "slower"
+            elif ratio < 1 and hi < 1:
+                verdict = "faster"
         row["verdict"] = verdict
     return rows
 
@@ -171,7 +227,7 @@ RESET = "\033[0m"
 
 def print_table(rows, unit, colour, out=sys.stdout):
     head = ["Benchmark", "A " + unit, "B " + unit, "B/A", "95% CI",
-            "change", "p-value", "verdict"]
+            "change", "p-value", "q-value", "verdict"]
     body = []
     for r in rows:
         ci = "-" if math.isnan(r["ci_low"]) else \
@@ -181,9 +237,10 @@ def print_table(rows, unit, colour, out=sys.stdout):
                      "-" if math.isnan(r["ratio"]) else "%.3f" % r["ratio"],
                      ci,
                      "-" if math.isnan(r["change_pct"]) else "%+.1f%%" % r["change_pct"],
-                     fmt_p(r["p_value"]), r["verdict"]])
+                     fmt_p(r["p_value"]), fmt_p(r.get("q_value", math.nan)),
+                     r["verdict"]])
     widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
-    left = {0, 7}
+    left = {0, 8}
 
     def line(cells):
         return "  ".join(c.ljust(w) if i in left else c.rjust(w)
@@ -287,8 +344,11 @@ def parse_args(argv=None):
                     "one run) from their raw samples. For each kernel x "
                     "variant x size x threads present in both: medians, the "
                     "ratio B/A with a seeded 95% bootstrap CI, a two-sided "
-                    "Mann-Whitney U p-value, and a verdict: 'slower'/'faster' "
-                    "when p < ALPHA and |B/A - 1| > THRESHOLD %, else 'same'. "
+                    "Mann-Whitney U p-value, its Benjamini-Hochberg q-value over "
+                    "all points compared, and a verdict: 'slower'/'faster' "
+                    "when q < ALPHA, |B/A - 1| > THRESHOLD % and the CI of B/A "
+                    "excludes 1, else 'same' (two runs of one build: no "
+                    "verdicts but by chance at rate ALPHA overall). "
                     "Multi-thread samples are compared on their 'all' "
                     "(aggregate) rows.",
         epilog="examples:\n"
@@ -309,11 +369,14 @@ def parse_args(argv=None):
                     metavar="METRIC",
                     help="metric to compare (default ns_per_elem); one of: "
                          + ", ".join(METRICS))
-    ap.add_argument("--threshold", type=float, default=1.0, metavar="PCT",
-                    help="noise threshold in %%: smaller changes are 'same' "
-                         "(default 1)")
-    ap.add_argument("--alpha", type=float, default=0.05,
-                    help="significance level for the U test (default 0.05)")
+    ap.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
+                    metavar="PCT",
+                    help="minimum effect in %%: smaller changes are 'same' "
+                         "(default " + "%g" % DEFAULT_THRESHOLD + ")")
+    ap.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
+                    help="false-discovery rate over all points compared "
+                         "(Benjamini-Hochberg on the U tests' p-values; "
+                         "default %g)" % DEFAULT_ALPHA)
     ap.add_argument("--seed", type=int, default=1,
                     help="bootstrap seed (default 1; same seed, same CIs)")
     ap.add_argument("--csv", metavar="OUT", help="also write the table as CSV "
@@ -321,7 +384,9 @@ def parse_args(argv=None):
     ap.add_argument("--plot", metavar="OUT",
                     help="write an overlaid plot of both runs (.png/.svg/.pdf)")
     ap.add_argument("--fail-on-regression", type=float, metavar="PCT",
-                    help="exit 1 if any significant slowdown exceeds PCT %%")
+                    help="exit 1 if any point is 'slower' by the rule above "
+                         "with a slowdown over PCT %% (the rule's threshold is "
+                         "raised to PCT when PCT is larger)")
     ap.add_argument("--color", choices=("auto", "always", "never"),
                     default="auto", help="colour the verdicts (default: auto, "
                     "only on a terminal and without NO_COLOR)")
@@ -369,6 +434,8 @@ def main(argv=None):
                        "config, or pick flag sets with --flagsets"
                        % (label_a, what(ga), label_b, what(gb)))
 
+    if args.fail_on_regression is not None:
+        args.threshold = max(args.threshold, args.fail_on_regression)
     rows = compare(ga, gb, la, args.metric, args.threshold, args.alpha, args.seed)
     counted = [r for r in rows if r["verdict"] != "n/a"]
     if not counted:
@@ -397,10 +464,8 @@ def main(argv=None):
     elif da["cflags"] != db["cflags"]:
         print("note: cflags differ: A '%s', B '%s'"
               % (da["cflags"], db["cflags"]), file=out)
-    print("metric: %s (%s); ratio B/A, >1 means B is slower; verdict needs "
-          "p < %g and |change| > %g%%"
-          % (args.metric, metric_unit(args.metric), args.alpha, args.threshold),
-          file=out)
+    print("metric: %s (%s); ratio B/A, >1 means B is slower"
+          % (args.metric, metric_unit(args.metric)), file=out)
     only_a, only_b = len(set(ga) - common), len(set(gb) - common)
     print("", file=out)
 
@@ -411,8 +476,10 @@ def main(argv=None):
     n = {v: sum(1 for r in rows if r["verdict"] == v)
          for v in ("slower", "faster", "same", "n/a")}
     print("", file=out)
-    summary = ("%d compared: %d slower, %d faster, %d same"
-               % (len(rows), n["slower"], n["faster"], n["same"]))
+    ntested = len(rows) - n["n/a"]
+    summary = ("%d tested: %d slower, %d faster, %d same (rule: %s)"
+               % (ntested, n["slower"], n["faster"], n["same"],
+                  rule_text(args.alpha, args.threshold, ntested)))
     if n["n/a"]:
         summary += ", %d without samples" % n["n/a"]
     if only_a or only_b:

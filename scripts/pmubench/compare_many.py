@@ -18,14 +18,15 @@ import numpy as np  # noqa: E402
 
 from pmubench.load import (METRICS, PmbError, bootstrap_median_ci,  # noqa: E402
                       load_run, metric_unit, scripts_main)
-from pmubench.compare import (bench_name, decide, fmt_num, fmt_p, groups,  # noqa: E402
-                              key_seed, mann_whitney_p, ratio_ci, select, write_csv)
+from pmubench.compare import (DEFAULT_ALPHA, DEFAULT_THRESHOLD, bench_name,  # noqa: E402
+                              decide, fmt_num, fmt_p, groups, key_seed, rule_text, mann_whitney_p, ratio_ci, select, write_csv)
 
 CSV_COLUMNS = ["group", "cpu_model", "cpu_microcode", "name", "runs", "hosts",
                "kernel", "variant", "size_bytes", "cache_level", "threads",
                "metric", "samples", "median", "ci_low", "ci_high",
                "run_median_min", "run_median_max", "baseline", "ratio",
-               "ratio_ci_low", "ratio_ci_high", "p_value", "change_pct", "verdict"]
+               "ratio_ci_low", "ratio_ci_high", "p_value", "q_value", "change_pct",
+               "verdict"]
 
 
 def run_facts(run):
@@ -94,7 +95,7 @@ def hosts_of(m):
     return sorted({str(r.meta.get("host") or "?") for r in m["runs"]})
 
 
-def compare_models(models, metric, baseline=None, seed=1, alpha=0.05, threshold=1.0):
+def compare_models(models, metric, baseline=None, seed=1, alpha=DEFAULT_ALPHA, threshold=DEFAULT_THRESHOLD):
     """Tidy rows (CSV_COLUMNS), one per group x benchmark point; verdicts
     by compare.decide (the rule of make compare)."""
     names = list(models)
@@ -133,7 +134,7 @@ def compare_models(models, metric, baseline=None, seed=1, alpha=0.05, threshold=
                        median=math.nan, ci_low=math.nan, ci_high=math.nan,
                        run_median_min=math.nan, run_median_max=math.nan,
                        ratio=math.nan, ratio_ci_low=math.nan,
-                       ratio_ci_high=math.nan, p_value=math.nan,
+                       ratio_ci_high=math.nan, p_value=math.nan, q_value=math.nan,
                        change_pct=math.nan, verdict="n/a")
             rows.append(row)
             if not len(v):
@@ -155,11 +156,11 @@ def compare_models(models, metric, baseline=None, seed=1, alpha=0.05, threshold=
                 row.update(ratio_ci_low=rl, ratio_ci_high=rh,
                            p_value=mann_whitney_p(b, v))
                 contenders.append(row)
-    decide(contenders, alpha, threshold)
+    decide(contenders, alpha, threshold, ci=("ratio_ci_low", "ratio_ci_high"))
     return rows, base
 
 
-def format_table(rows, models, base, metric, alpha=0.05, threshold=1.0):
+def format_table(rows, models, base, metric, alpha=DEFAULT_ALPHA, threshold=DEFAULT_THRESHOLD):
     """Wide text table, CPU group x benchmark point: one line per point, per
     group its median and (against the baseline group) ratio, 95% CI, p and
     verdict; then the verdict counts per group."""
@@ -167,8 +168,8 @@ def format_table(rows, models, base, metric, alpha=0.05, threshold=1.0):
     tags = {n: "M%d" % (i + 1) for i, n in enumerate(names)}
     out = ["metric: %s (%s); medians pooled over the runs of each group; "
            "ratio = group / baseline (>1: slower than baseline); verdict "
-           "as make compare: p < %g and |change| > %g%%"
-           % (metric, metric_unit(metric), alpha, threshold)]
+           "as make compare: %s"
+           % (metric, metric_unit(metric), rule_text(alpha, threshold))]
     for n in names:
         m = models[n]
         out.append("%s = %s%s: %d run(s) on %s" % (
@@ -280,7 +281,8 @@ def plot_models(rows, models, metric, path):
     plt.close(fig)
 
 
-def plot_heatmap(models, base, metric, path, alpha=0.05, threshold=1.0, seed=1):
+def plot_heatmap(models, base, metric, path, alpha=DEFAULT_ALPHA, threshold=DEFAULT_THRESHOLD,
+                 seed=1):
     """The kernel x group view of pmubench.heatmap (the report's flag-set
     heatmap): one column per group against the baseline group, its runs'
     samples pooled; False when there is one group only."""
@@ -313,7 +315,8 @@ def plot_heatmap(models, base, metric, path, alpha=0.05, threshold=1.0, seed=1):
 
 def run_comparison(run_dirs, metric="ns_per_elem", baseline=None, flagset=None,
                    seed=1, csv_path=None, table_path=None, plot_path=None,
-                   out=sys.stdout, alpha=0.05, threshold=1.0, heatmap_path=None):
+                   out=sys.stdout, alpha=DEFAULT_ALPHA, threshold=DEFAULT_THRESHOLD,
+                   heatmap_path=None):
     runs = [r if not isinstance(r, str) else load_run(r) for r in run_dirs]
     models = group_runs(runs, metric, flagset)
     rows, base = compare_models(models, metric, baseline, seed, alpha, threshold)
@@ -353,10 +356,12 @@ def main(argv=None):
                          "(default: the group of the first run)")
     ap.add_argument("--flagset", help="flag set to compare when runs hold several")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--threshold", type=float, default=1.0, metavar="PCT",
-                    help="noise threshold in %%, as compare.py (default 1)")
-    ap.add_argument("--alpha", type=float, default=0.05,
-                    help="significance level, as compare.py (default 0.05)")
+    ap.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, metavar="PCT",
+                    help="minimum effect in %%, as compare.py (default "
+                    + "%g" % DEFAULT_THRESHOLD + ")")
+    ap.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
+                    help="false-discovery rate, as compare.py (default "
+                    + "%g" % DEFAULT_ALPHA + ")")
     ap.add_argument("--csv", metavar="OUT", help="write the tidy table as CSV")
     ap.add_argument("--plot", metavar="OUT", help="write the overlaid plot (.png/.svg/.pdf)")
     ap.add_argument("--heatmap", metavar="OUT",

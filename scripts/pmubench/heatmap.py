@@ -5,7 +5,8 @@ One panel per cache level: rows are family/variant, columns the flag sets
 (or runs) compared with a reference, each cell the ratio of median
 ns_per_elem (column / reference) at the largest size of that level both
 measured, with the 95 % bootstrap CI and the verdict of compare.py's one
-rule (compare.compare: U test p-value and noise threshold), single thread.
+rule (compare.decide over all the cells together: Benjamini-Hochberg,
+minimum effect, CI excluding 1), single thread.
 Nothing is recomputed that the harness wrote: the samples are the raw
 rows, the statistics compare.py's.
 """
@@ -18,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 import numpy as np  # noqa: E402
 
-from pmubench.compare import compare  # noqa: E402
+from pmubench.compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD, compare, decide  # noqa: E402
 from pmubench.load import CACHE_LEVELS, fmt_bytes, primary_rows  # noqa: E402
 
 
@@ -33,12 +34,13 @@ def _groups(raw, metric):
             {int(k[2]): lv for k, lv in levels.items()})
 
 
-def matrix(columns, reference, metric="ns_per_elem", alpha=0.05, threshold=1.0, seed=1):
+def matrix(columns, reference, metric="ns_per_elem", alpha=DEFAULT_ALPHA,
+           threshold=DEFAULT_THRESHOLD, seed=1):
     """columns: [(label, raw frame)], reference: (label, raw frame).
     Returns (levels, rows, labels, cells) with cells[level][(row, label)] =
     dict(ratio, ci_low, ci_high, verdict, size)."""
     ref, ref_levels = _groups(reference[1], metric)
-    cells, rows = {}, set()
+    cells, rows, tested = {}, set(), []
     for label, raw in columns:
         g, _ = _groups(raw, metric)
         for level in CACHE_LEVELS:
@@ -53,10 +55,17 @@ def matrix(columns, reference, metric="ns_per_elem", alpha=0.05, threshold=1.0, 
                             {key: level}, metric, threshold, alpha, seed)[0]
                 if math.isnan(r["ratio"]):
                     continue
-                cells.setdefault(level, {})[("%s/%s" % kv, label)] = dict(
-                    ratio=r["ratio"], ci_low=r["ci_low"], ci_high=r["ci_high"],
-                    verdict=r["verdict"], size=size)
+                cells.setdefault(level, {})[("%s/%s" % kv, label)] = r
+                tested.append(r)
                 rows.add("%s/%s" % kv)
+    # The verdicts of all cells together: the false-discovery rate holds
+    # over the whole heatmap, as over a make compare table.
+    decide(tested, alpha, threshold)
+    for level in cells:
+        for k, r in cells[level].items():
+            cells[level][k] = dict(ratio=r["ratio"], ci_low=r["ci_low"],
+                                   ci_high=r["ci_high"], verdict=r["verdict"],
+                                   size=int(r["size_bytes"]))
     levels = [lv for lv in CACHE_LEVELS if lv in cells]
     return levels, sorted(rows), [c[0] for c in columns], cells
 
