@@ -150,9 +150,56 @@ def main(argv):
         ok, text = S.check_rel(r, a, b, hw=hw)
         report("holds" if ok else "does not hold", name, "%s at %s" % (text, wa))
 
+    if backend != "sim":
+        for state, name, text in latency_checks(meta):
+            report(state, name, text)
+
     print("validate: %d hold, %d do not hold, %d not measured, %d not checked" % (
         counts["holds"], counts["does not hold"], counts["not measured"], counts["not checked"]))
     return 1 if counts["does not hold"] else 0
+
+
+# Physical bounds of the per-level latency table (meta.json latency_levels,
+# detected by the harness).  TSC ticks run at about the nominal clock, so
+# they stand in for cycles where no cycle counter exists.
+L1_TICKS = (2.0, 8.0)     # "a few cycles": 3-5 on current x86 and Arm cores
+DRAM_MIN_NS = 50.0
+
+
+def latency_checks(meta):
+    """[(state, name, text)] for the latency table: L1 a few cycles, the
+    levels' latencies rising from L1 to DRAM, DRAM >= 50 ns."""
+    table = meta.get("latency_levels") or {}
+    levels = [lv for lv in table.get("levels") or [] if lv.get("found")]
+    if not levels:
+        return [("not measured", "latency levels",
+                 "no latency/chase curve in this run (run latency/chase over a size sweep)")]
+    out = []
+    l1 = next((lv for lv in levels if lv["level"] == "L1"), None)
+    if l1 is None:
+        out.append(("not measured", "latency L1", "no L1 plateau found"))
+    elif l1.get("ticks") is None:
+        out.append(("not measured", "latency L1", "no tick counter in this run"))
+    else:
+        lo, hi = L1_TICKS
+        ok = lo <= l1["ticks"] <= hi
+        out.append(("holds" if ok else "does not hold", "latency L1",
+                    "%.3g ticks (%.3g ns), want %g-%g ticks (a few cycles)"
+                    % (l1["ticks"], l1["ns"], lo, hi)))
+    for a, b in zip(levels, levels[1:]):
+        ok = b["ns"] > a["ns"]
+        out.append(("holds" if ok else "does not hold",
+                    "latency %s < %s" % (a["level"], b["level"]),
+                    "%.3g ns < %.3g ns" % (a["ns"], b["ns"])))
+    dram = next((lv for lv in levels if lv["level"] == "DRAM"), None)
+    if dram is None:
+        out.append(("not measured", "latency DRAM",
+                    "no size beyond the last cache in this run"))
+    else:
+        ok = dram["ns"] >= DRAM_MIN_NS
+        out.append(("holds" if ok else "does not hold", "latency DRAM",
+                    "%.3g ns, want >= %g ns" % (dram["ns"], DRAM_MIN_NS)))
+    return out
 
 
 if __name__ == "__main__":
