@@ -47,3 +47,34 @@ class LatencyChecks(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ReportSection(unittest.TestCase):
+    """report.py shows the harness's table as it is (no recomputation)."""
+
+    def test_section_shows_levels(self):
+        from pmubench import report
+
+        class Run:
+            meta = {"latency_levels": {
+                "kernel": "latency/chase", "text": "L1 1.1 ns (2.9 ticks), DRAM 110 ns",
+                "rule": "flat runs", "levels": [
+                    dict(level="L1", found=True, ns=1.1, ticks=2.9, size_lo=8192,
+                         size_hi=16384, cache_size_hwloc=32768, single_point=False),
+                    dict(level="L2", found=False),
+                    dict(level="DRAM", found=True, ns=110.0, ticks=None,
+                         size_lo=1 << 28, size_hi=1 << 28, cache_size_hwloc=0,
+                         single_point=True)]}}
+        html = report.section_latency(Run())
+        self.assertIn('id="latency"', html)
+        self.assertIn("L1 1.1 ns (2.9 ticks), DRAM 110 ns", html)
+        self.assertIn("8 KiB\u201316 KiB", html)
+        self.assertIn("single point", html)
+        self.assertIn("no point in this level", html)
+
+    def test_no_table_no_section(self):
+        from pmubench import report
+
+        class Run:
+            meta = {}
+        self.assertEqual(report.section_latency(Run()), "")
