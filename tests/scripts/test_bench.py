@@ -197,3 +197,20 @@ class CommandLine(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class BackgroundLoadTest(unittest.TestCase):
+    """P2load's spinner: one busy process per cpu, gone afterwards."""
+
+    def test_keeps_first_cpu_free(self):
+        self.assertEqual(bench.load_cpus({0, 1}), [1])
+        self.assertEqual(bench.load_cpus({3, 1, 2}), [2, 3])
+        self.assertEqual(bench.load_cpus({0}), [])
+
+    def test_spins_and_stops(self):
+        cpu = sorted(os.sched_getaffinity(0))[-1]
+        with bench.BackgroundLoad([cpu]) as bg:
+            p = bg.procs[0]
+            self.assertIsNone(p.poll())  # running
+            self.assertEqual(os.sched_getaffinity(p.pid), {cpu})
+        self.assertIsNotNone(p.poll())  # stopped
