@@ -33,8 +33,8 @@ int pmb_preempt_probe(const struct pmb_counter_backend *backend, char *how, size
 		return 0;
 	}
 	snprintf(how, len, "samples with a context switch or CPU migration (perf_event_open "
-		 "software events) are discarded and retaken, at most 3x max_samples or 3x "
-		 "point_seconds per point");
+		 "software events) are discarded and retaken, at most 3x the samples kept "
+		 "(at least min_samples) or 3x point_seconds per point");
 	return 1;
 }
 

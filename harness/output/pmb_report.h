@@ -61,6 +61,7 @@ struct pmb_point_summary {
 	struct pmb_summary metric[PMB_METRIC_COUNT];
 	double overhead_ns;
 	uint64_t discarded; /* samples discarded for preemption and retaken */
+	char note[64];      /* the kernel's note on what its setup got ("" if none) */
 	int valid;  /* all samples valid */
 };
 

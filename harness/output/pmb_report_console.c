@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 static const char *const level_names[] = {"", "L1", "L2", "L3", "DRAM"};
@@ -43,9 +44,12 @@ static int console_point(void *self, const struct pmb_run_info *run,
 	double half = (ns->ci_high - ns->ci_low) / 2 / ns->median * 100;
 	char name[64];
 	snprintf(name, sizeof name, "%s/%s", s->point->kernel->family, s->point->kernel->variant);
-	char tail[48] = ""; /* samples discarded for preemption, when any */
+	char tail[128] = ""; /* samples discarded for preemption; the kernel's note */
 	if (s->discarded)
 		snprintf(tail, sizeof tail, "(+%llu preempted)", (unsigned long long)s->discarded);
+	if (s->note[0])
+		snprintf(tail + strlen(tail), sizeof tail - strlen(tail), "%s[%s]", tail[0] ? " " : "",
+			 s->note);
 	fprintf(stderr, "[%4zu/%zu] %-28s %9s %-4s t=%d  %9.4g ns/elem +-%4.1f%%  n=%-3zu %s ETA %dm%02ds\n",
 		c->done, c->npoints, name, pmb_format_size(s->point->size_bytes, size, sizeof size),
 		level_names[s->point->cache_level], s->point->threads, ns->median,

@@ -37,6 +37,7 @@ struct point_run {
 	uint64_t discarded;         /* samples discarded for preemption */
 	int retake;                 /* the leader discarded this sample: measure it again */
 	int guard_spent;            /* the discard bound was reached: keep what comes */
+	char note[64];              /* worker 0's kernel note (what setup got) */
 	/* Per worker and pass: passes start and stop different event sets,
 	 * so an empty sample costs differently in each. */
 	double overhead_ns[256][PMB_COUNTER_PASSES_MAX];
@@ -196,9 +197,10 @@ static int enough_samples(struct point_run *pr, uint64_t sampling_start_ns)
 }
 
 /* Leader only: was any worker switched out or migrated during this sample,
- * and may it still be retaken?  Discards are bounded by 3 x max_samples and
- * by 3 x the point's time budget; past that, samples are kept as they
- * come, with one warning per point. */
+ * and may it still be retaken?  Discards are bounded by 3 x the samples the
+ * point wants (min_samples, or as many as it has kept) and by 3 x its time
+ * budget; past that, samples are kept as they come, with one warning per
+ * point. */
 static int retake_preempted(struct point_run *pr, uint64_t sampling_start_ns)
 {
 	const struct pmb_options *opt = pr->r->opt;
@@ -208,15 +210,18 @@ static int retake_preempted(struct point_run *pr, uint64_t sampling_start_ns)
 	if (!switched || pr->guard_spent)
 		return 0;
 	double elapsed = (double)(pmb_clock_ns() - sampling_start_ns) / 1e9;
-	if (pr->discarded >= 3 * opt->max_samples || elapsed >= 3 * opt->point_seconds) {
+	uint64_t budget = pr->nsamples > opt->min_samples ? pr->nsamples : opt->min_samples;
+	if (pr->discarded >= 3 * budget || elapsed >= 3 * opt->point_seconds) {
 		const struct pmb_kernel *k = pr->p->kernel;
 		char size[32];
-		pmb_warn("%s/%s at %s: %llu preempted samples discarded, the bound (3x max_samples "
-			 "or 3x point_seconds) is reached; later preempted samples are kept: free "
+		pr->guard_spent = 1;
+		if (!pr->discarded)
+			return 0; /* one sample outlasted the budget: nothing was retaken */
+		pmb_warn("%s/%s at %s: %llu preempted samples discarded, the bound (3x the samples "
+			 "kept or min_samples, or 3x point_seconds) is reached; later preempted samples are kept: free "
 			 "the core (see --cores) for clean samples",
 			 k->family, k->variant, pmb_format_size(pr->p->size_bytes, size, sizeof size),
 			 (unsigned long long)pr->discarded);
-		pr->guard_spent = 1;
 		return 0;
 	}
 	pr->discarded++;
@@ -266,6 +271,8 @@ static void *worker_main(void *arg)
 			record_failure(pr, msg);
 		} else {
 			have_ctx = 1;
+			if (leader)
+				snprintf(pr->note, sizeof pr->note, "%s", ctx.note);
 		}
 	}
 	pthread_barrier_wait(&pr->barrier);
@@ -414,6 +421,7 @@ static int report_summaries(struct point_run *pr)
 		s->valid = 1;
 		s->overhead_ns = pr->rows[t].overhead_ns;
 		s->discarded = pr->discarded;
+		snprintf(s->note, sizeof s->note, "%s", pr->note);
 		for (int m = 0; m < PMB_METRIC_COUNT; m++) {
 			size_t n = 0;
 			for (uint64_t i = 0; i < pr->nsamples; i++) {
