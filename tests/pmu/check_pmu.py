@@ -36,7 +36,7 @@ from pmubench.load import load_run  # noqa: E402
 EMULATION_READS_ZERO = ["branches", "branch_misses", "l1d_misses", "l2_misses"]
 # Kernels whose loop is the whole work: their instructions per element come
 # from the disassembly.
-LOOP_FAMILIES = ["sum", "branch", "traversal"]
+LOOP_FAMILIES = ["sum", "branch", "traversal", "latency"]
 results = []
 table = []
 

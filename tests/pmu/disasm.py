@@ -11,8 +11,9 @@ iteration returns (fewest, most) instructions per element:
     some, hence a range;
   - elements per iteration: how far the loop's walk advances per iteration
     (post-index `[xB], #imm`, `add xR, xR, #imm` on a load's base or scaled
-    index register) over the kernel's bytes per element; a load that
-    overwrites its own base register is a pointer chase: one element.
+    index register) over the kernel's bytes per element; in a pointer chase
+    (a load whose address register was last written by a load, round the
+    loop) each such load is one element.
 
 Nothing here knows a kernel's expected count: it comes from the binary.
 """
@@ -74,27 +75,42 @@ def _regs(ops):
     return re.findall(r"\b([xw]\d+|sp)\b", ops)
 
 
+def _writes(mn, ops):
+    """{register: "load" | "other"} this instruction writes."""
+    if mn.startswith("ld") and "[" in ops:
+        out = {r: "load" for r in _regs(ops[: ops.index("[")])}
+        m = MEM.search(ops)
+        if m and (m.group(5) or m.group(6) is not None):
+            out[m.group(1)] = "other"  # pre/post-index writeback of the base
+        return out
+    if mn.startswith(("st", "b", "cmp", "cmn", "tst", "cb", "tb", "nop", "ret")):
+        return {}
+    regs = _regs(ops)
+    return {regs[0]: "other"} if regs else {}
+
+
 def advance_bytes(body):
-    """Bytes the loop's walk advances per iteration, or 0 for a pointer
-    chase (one element per iteration), or None if no load walks."""
+    """(bytes the loop's walk advances per iteration, None) or, for a pointer
+    chase, (None, pointer loads per iteration); (None, None) if no load walks."""
     adds = {}
     for _, mn, ops in body:
         m = re.match(r"^(x\d+),\s*(x\d+),\s*#(\w+)$", ops)
         if mn == "add" and m and m.group(1) == m.group(2):
             adds[m.group(1)] = adds.get(m.group(1), 0) + _imm(m.group(3))
-    best = None
-    for _, mn, ops in body:
+    best, chase = None, 0
+    for i, (_, mn, ops) in enumerate(body):
         if not mn.startswith("ld"):
             continue
         m = MEM.search(ops)
         if not m:
             continue
         base, index, shift, _, _, post = m.groups()
-        dests = _regs(ops[: ops.index("[")])
-        written_elsewhere = any(_regs(o)[:1] == [base] for _, n, o in body
-                                if not n.startswith(("ld", "st", "b", "c", "t")))
-        if base in dests and not written_elsewhere:
-            return 0  # the load alone replaces its base: a pointer chase
+        # The last write of the base before this load, round the loop.
+        last = next((w[base] for k in range(1, len(body) + 1)
+                     for w in [_writes(*body[i - k][1:])] if base in w), None)
+        if last == "load":
+            chase += 1  # the address came from a load: one pointer step
+            continue
         step = None
         if post is not None:
             step = _imm(post)
@@ -104,7 +120,9 @@ def advance_bytes(body):
             step = adds[base]
         if step is not None and (best is None or step > best):
             best = step
-    return best
+    if chase:
+        return None, chase
+    return best, None
 
 
 def per_element(insns, elem_bytes):
@@ -112,10 +130,10 @@ def per_element(insns, elem_bytes):
     elements per iteration, and a one-line description; None if no loop."""
     best = None
     for body in loops(insns):
-        step = advance_bytes(body)
-        if step is None:
+        step, chase = advance_bytes(body)
+        if step is None and chase is None:
             continue
-        elems = 1.0 if step == 0 else step / elem_bytes
+        elems = float(chase) if chase else step / elem_bytes
         n = len(body)
         lo_addr, hi_addr = body[0][0], body[-1][0]
         skip = 0
@@ -126,7 +144,7 @@ def per_element(insns, elem_bytes):
         cand = (elems, n, (n - skip) / elems, n / elems,
                 f"loop {lo_addr:x}-{hi_addr:x}: {n} instructions"
                 + (f" ({n - skip} when the forward branch skips)" if skip else "")
-                + (" per element (pointer chase)" if step == 0 else f" per {elems:g} element(s) ({step} bytes)"))
+                + (f" per {chase} pointer step(s)" if chase else f" per {elems:g} element(s) ({step} bytes)"))
         if best is None or cand[:2] > best[:2]:
             best = cand
     if best is None:
@@ -135,13 +153,18 @@ def per_element(insns, elem_bytes):
 
 
 def run_function(funcs, family, variant):
-    """The run function of family/variant: <family>_<variant>_run, or the
-    family's run function whose name part is in the variant's name
-    (branch_branchy_run serves sorted_branchy and random_branchy)."""
+    """The run function of family/variant: <family>_<variant>_run, else the
+    longest <f>[_<part>]_run where <f> starts the family's name and <part> is
+    in the variant's (branch_branchy_run serves sorted_ and random_branchy,
+    lat_run every latency variant)."""
     exact = f"{family}_{variant}_run"
     if exact in funcs:
         return exact
-    prefix = family + "_"
-    cands = [f for f in funcs if f.startswith(prefix) and f.endswith("_run")
-             and f[len(prefix):-4] in variant]
+    cands = []
+    for f in funcs:
+        if not f.endswith("_run"):
+            continue
+        head, _, part = f[:-4].partition("_")
+        if head and family.startswith(head) and part in variant:
+            cands.append(f)
     return max(cands, key=len) if cands else None
