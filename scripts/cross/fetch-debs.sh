@@ -32,10 +32,13 @@ apt_opts=(-q -o "Dir::State=$state" -o "Dir::State::Lists=$state/lists"
 
 update() {
 	echo "fetch-debs: apt-get update for $arch (lists in $state/lists)" >&2
-	apt-get "${apt_opts[@]}" update >"$state/update.log" 2>&1 ||
-		{ cat "$state/update.log" >&2; echo "fetch-debs: error: apt-get update for $arch failed (network?)" >&2; exit 1; }
+	# apt-get update exits 0 when a mirror cannot be reached: the lists tell.
+	apt-get "${apt_opts[@]}" update >"$state/update.log" 2>&1 && have_lists ||
+		{ grep -E '^(E|W):' "$state/update.log" | head -n 5 >&2
+		  echo "fetch-debs: error: apt-get update for $arch fetched no package lists (network?)" >&2; exit 1; }
 }
-ls "$state/lists/"*"_binary-${arch}_Packages"* >/dev/null 2>&1 || update
+have_lists() { compgen -G "$state/lists/*_binary-${arch}_Packages*" >/dev/null; }
+have_lists || update
 
 resolve() { # package name -> concrete package name
 	local p=$1
