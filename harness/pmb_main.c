@@ -249,6 +249,7 @@ int main(int argc, char **argv)
 		return fail(1, pmb_error_message());
 	}
 	pmb_calibration_apply(&cal, &cplan);
+	pmb_calibration_warn(&cal);
 
 	if (opt.command == PMB_CMD_LIST) {
 		print_list(&cplan, backend->name, &cal);

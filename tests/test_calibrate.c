@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "pmb_calibrate.h"
+#include "pmb_error.h"
 #include "pmb_json.h"
 
 static const struct pmb_calib_expect ins = {3.0 * (1 << 20), 0.95, 1.05, -1};
@@ -281,6 +282,15 @@ static void test_run_fake_pmu(void **state)
 	fake_value = 1 << 20; /* 16 x the chase's steps: counts too much */
 	assert_int_equal(pmb_calibrate(&fake, &plan, &t, 0, 1, &cal), 0);
 	assert_int_equal(cal.counter[PMB_CTR_L1D_MISSES].verdict, PMB_CALIB_OFF_BY_FACTOR);
+	/* Kept, flagged: a warning names it (stderr and meta.json). */
+	size_t before = pmb_warn_count();
+	pmb_log_set_quiet(1);
+	pmb_calibration_warn(&cal);
+	assert_true(pmb_warn_count() > before);
+	int named = 0;
+	for (size_t w = before; w < pmb_warn_count(); w++)
+		named |= strstr(pmb_warn_get(w), "l1d_misses is off by a factor") != NULL;
+	assert_true(named);
 
 	/* A backend that fails: an error, not a verdict. */
 	fake_fail_start = 1;

@@ -2,6 +2,7 @@
  * counters reading zero leave the plan (an empty column with the reason),
  * every verdict goes to meta.json and --list. */
 #include "pmb_calibrate.h"
+#include "pmb_error.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -96,4 +97,16 @@ void pmb_calibration_describe(const struct pmb_calibration *cal, int id, char *b
 	snprintf(buf, len, "calibration: %s, measured %.0f / expected %.0f = %.3f on %s%s%s",
 		 pmb_calib_verdict_name(e->verdict), e->measured, e->want.expected, e->ratio,
 		 e->kernel, e->detail[0] ? "; " : "", e->detail);
+}
+
+void pmb_calibration_warn(const struct pmb_calibration *cal)
+{
+	for (int id = 0; id < PMB_CTR_COUNT; id++) {
+		const struct pmb_calib_entry *e = &cal->counter[id];
+		if (e->verdict == PMB_CALIB_OFF_BY_FACTOR)
+			pmb_warn("calibration: %s is off by a factor (measured %.0f, expected %.0f on %s: %s); "
+				 "its column is kept, compare it with care",
+				 pmb_counter_info[id].column, e->measured, e->want.expected, e->kernel,
+				 e->detail);
+	}
 }

@@ -75,6 +75,9 @@ int pmb_calibrate(const struct pmb_counter_backend *b, const struct pmb_counter_
  * others are kept.  Pure.  Returns the mask removed. */
 uint32_t pmb_calibration_apply(const struct pmb_calibration *cal, struct pmb_counter_plan *plan);
 
+/* A warning (stderr and meta.json) per counter off by a factor. */
+void pmb_calibration_warn(const struct pmb_calibration *cal);
+
 /* meta.json: "calibration": {status, seconds, counters: {name: {...}}}. */
 void pmb_calibration_write_json(struct pmb_json *j, const struct pmb_calibration *cal);
 
