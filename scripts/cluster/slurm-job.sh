@@ -79,7 +79,7 @@ if [ "$fail" = 1 ]; then
 	echo "pmubench-slurm: PMB_SLURM_FAIL_TASK: interrupting this task's run on purpose" >&2
 	setsid "${cmd[@]}" >"$tdir/stdout-$job.txt" &  # no srun: its own process group
 	pid=$!
-	for _ in $(seq 600); do
+	for _ in $(seq 1800); do  # up to 3 min on a loaded machine
 		for f in "$tdir"/*/size-*.csv; do  # a first row written
 			[ -f "$f" ] && [ "$(wc -l <"$f")" -ge 2 ] && break 2
 		done
