@@ -12,8 +12,9 @@ iteration returns (fewest, most) instructions per element:
   - elements per iteration: how far the loop's walk advances per iteration
     (post-index `[xB], #imm`, `add xR, xR, #imm` on a load's base or scaled
     index register) over the kernel's bytes per element; in a pointer chase
-    (a load whose address register was last written by a load, round the
-    loop) each such load is one element.
+    each load whose address register was last written by a load (round the
+    loop) and whose result is next used as an address is one element (a
+    payload load beside the chain is not).
 
 Nothing here knows a kernel's expected count: it comes from the binary.
 """
@@ -89,6 +90,19 @@ def _writes(mn, ops):
     return {regs[0]: "other"} if regs else {}
 
 
+def _feeds_address(body, i, reg):
+    """Whether reg, loaded by instruction i, is next used as a load's
+    address register (round the loop) before anything overwrites it."""
+    for k in range(1, len(body) + 1):
+        _, mn, ops = body[(i + k) % len(body)]
+        m = MEM.search(ops) if mn.startswith("ld") else None
+        if m and m.group(1) == reg:
+            return True
+        if reg in _writes(mn, ops):
+            return False
+    return False
+
+
 def advance_bytes(body):
     """(bytes the loop's walk advances per iteration, None) or, for a pointer
     chase, (None, pointer loads per iteration); (None, None) if no load walks."""
@@ -109,7 +123,9 @@ def advance_bytes(body):
         last = next((w[base] for k in range(1, len(body) + 1)
                      for w in [_writes(*body[i - k][1:])] if base in w), None)
         if last == "load":
-            chase += 1  # the address came from a load: one pointer step
+            # The address came from a load: a pointer step if what it loads
+            # is itself an address (a payload load beside the chain is not).
+            chase += any(_feeds_address(body, i, d) for d in _writes(mn, ops))
             continue
         step = None
         if post is not None:
