@@ -262,7 +262,7 @@ help:
 	@echo "  make profile KERNEL=traversal/list_shuffled SIZE=64M   perf + flamegraph of one point"
 	@echo "  make heap KERNEL=alloc/bad SIZE=4K   DHAT heap profile vs the counting allocator"
 	@echo "  make run CONFIG=sim     simulated cache/branch counters (callgrind)"
-	@echo "  make validate [RUN=dir] check each kernel's counter signature on this hardware"
+	@echo "  make validate [RUN=dir]  check each kernel's counter signature on this hardware"
 	@echo "  make bench              the instrument's own benchmark (overhead, precision, cost)"
 	@echo "  make slurm NODES=...    run on every node of a Slurm cluster; slurm-gather compares"
 	@echo "  make check-asan check-valgrind fuzz   sanitizers, memcheck, fuzzing"

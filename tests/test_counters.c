@@ -350,65 +350,88 @@ static void spin_ns(int64_t ns)
  * context switch. */
 #define SOFTWARE_REPS 3
 
+/* A failed check in here must not longjmp (cmocka's assert) out of a
+ * thread other than the test's, nor skip thread_close: both showed as
+ * valgrind errors (exit 97 from memcheck) hiding the check that failed.
+ * So: the first failed check's line is returned, after the clean-up. */
+#define SCHECK(cond)                                                          \
+	do {                                                                  \
+		if (!(cond)) {                                                \
+			print_error("software_sample: check failed at line %d: %s\n", __LINE__, #cond); \
+			failed_line = __LINE__;                               \
+			goto out;                                             \
+		}                                                             \
+	} while (0)
+
 static void *software_sample(void *arg)
 {
 	const struct pmb_counter_plan *plan = arg;
 	const struct pmb_counter_backend *b = &pmb_counter_backend_papi;
 	void *ts = NULL;
 	struct pmb_counter_values v;
+	intptr_t failed_line = 0;
 
-	assert_int_equal(b->thread_open(plan, &ts), 0);
+	SCHECK(b->thread_open(plan, &ts) == 0);
 	for (int rep = 0; rep < SOFTWARE_REPS; rep++) {
 		int sleeps = rep == SOFTWARE_REPS - 1;
 		for (int i = 0; i < PMB_CTR_COUNT; i++)
 			v.value[i] = SENTINEL;
 		int64_t cpu0 = thread_cpu_ns();
-		assert_int_equal(b->start(ts, 0), 0);
+		struct timespec w0, w1;
+		clock_gettime(CLOCK_MONOTONIC, &w0);
+		SCHECK(b->start(ts, 0) == 0);
 		touch_pages(FAULT_PAGES);
 		spin_ns(20 * 1000 * 1000);
 		if (sleeps)
 			usleep(2000); /* at least one voluntary context switch */
-		assert_int_equal(b->stop_and_read(ts, 0, "test/software/1", &v), 0);
+		SCHECK(b->stop_and_read(ts, 0, "test/software/1", &v) == 0);
 		int64_t cpu = thread_cpu_ns() - cpu0;
+		clock_gettime(CLOCK_MONOTONIC, &w1);
+		int64_t wall = (int64_t)(w1.tv_sec - w0.tv_sec) * 1000000000 + (w1.tv_nsec - w0.tv_nsec);
 
-		assert_int_equal(v.counted & ~plan->available, 0);
+		SCHECK((v.counted & ~plan->available) == 0);
 		for (int i = 0; i < PMB_CTR_COUNT; i++)
 			if (!(v.counted & PMB_CTR_MASK(i)))
-				assert_true(v.value[i] == SENTINEL); /* never a fake 0 */
+				SCHECK(v.value[i] == SENTINEL); /* never a fake 0 */
 		if (!(plan->available & SOFTWARE_MASK)) {
-			assert_int_equal(v.counted, 0);
+			SCHECK(v.counted == 0);
 			continue;
 		}
-		assert_int_equal(v.counted, SOFTWARE_MASK);
+		SCHECK(v.counted == SOFTWARE_MASK);
 		/* Each first write to an anonymous private page is exactly
 		 * one minor fault; the slack is for the test's own stack
 		 * and PAPI's code pages. */
 		int64_t pf = v.value[PMB_CTR_PAGE_FAULTS];
 		int64_t tc = v.value[PMB_CTR_TASK_CLOCK_NS];
-		print_message("# %s rep %d: page_faults=%lld (touched %d) task_clock_ns=%lld (thread cpu %lld) context_switches=%lld cpu_migrations=%lld\n",
+		print_message("# %s rep %d: page_faults=%lld (touched %d) task_clock_ns=%lld (thread cpu %lld, wall %lld) context_switches=%lld cpu_migrations=%lld\n",
 			      plan->event_name[PMB_CTR_PAGE_FAULTS], rep, (long long)pf, FAULT_PAGES,
-			      (long long)tc, (long long)cpu,
+			      (long long)tc, (long long)cpu, (long long)wall,
 			      (long long)v.value[PMB_CTR_CONTEXT_SWITCHES],
 			      (long long)v.value[PMB_CTR_CPU_MIGRATIONS]);
-		assert_true(pf >= FAULT_PAGES && pf <= FAULT_PAGES + FAULT_PAGES / 2);
+		SCHECK(pf >= FAULT_PAGES && pf <= FAULT_PAGES + FAULT_PAGES / 2);
 		/* ns, not µs or cycles, and all of the thread's CPU time
-		 * measured around it, which also includes the backend's
-		 * calls: a group enabled as a whole read 15% to 45% short
-		 * from its second sample on. */
-		/* Upper slack: on this loaded 2-vCPU VM (load 6-8) the task
-		 * clock read up to 26.4 ms against 21.0 ms of thread CPU time
-		 * (2026-11-30), so a quarter on top, not a fixed 2 ms. */
-		assert_true(tc >= 15 * 1000 * 1000 && tc <= cpu + cpu / 4 + 2 * 1000 * 1000);
-		assert_true(tc >= cpu - cpu / 20 - 1000 * 1000);
-		assert_true(v.value[PMB_CTR_CONTEXT_SWITCHES] >= 0);
-		assert_true(v.value[PMB_CTR_CPU_MIGRATIONS] >= 0);
+		 * measured around it: a group enabled as a whole read 15% to
+		 * 45% short from its second sample on.  The upper bound is the
+		 * wall time around it, not the thread CPU time: perf's task
+		 * clock runs on the scheduler clock, which counts the time a
+		 * KVM host steals from the vCPU and interrupt time, and
+		 * CLOCK_THREAD_CPUTIME_ID leaves both out.  Two `make test`
+		 * runs at once on this 2-vCPU guest drove the task clock 25 %
+		 * over the thread CPU time (26.4 against 21.0 ms); it can never
+		 * exceed the wall time of one thread. */
+		SCHECK(tc >= 15 * 1000 * 1000 && tc <= wall + 1000 * 1000);
+		SCHECK(tc >= cpu - cpu / 20 - 1000 * 1000);
+		SCHECK(v.value[PMB_CTR_CONTEXT_SWITCHES] >= 0);
+		SCHECK(v.value[PMB_CTR_CPU_MIGRATIONS] >= 0);
 		/* The fallback counts kernel context too, where switches are
 		 * recorded: the usleep must show (user-only would read 0). */
 		if (sleeps && is_fallback(plan->event_name[PMB_CTR_CONTEXT_SWITCHES]))
-			assert_true(v.value[PMB_CTR_CONTEXT_SWITCHES] >= 1);
+			SCHECK(v.value[PMB_CTR_CONTEXT_SWITCHES] >= 1);
 	}
-	b->thread_close(ts);
-	return NULL;
+out:
+	if (ts)
+		b->thread_close(ts);
+	return (void *)failed_line;
 }
 
 static void test_papi_software(void **state)
@@ -440,11 +463,18 @@ static void test_papi_software(void **state)
 			check_unavailable_reason(&plan, i);
 	}
 
-	software_sample(&plan);
+	/* On this thread, then on a new one; fini before any assert, so a
+	 * failed check leaks nothing. */
+	intptr_t here = (intptr_t)software_sample(&plan);
 	pthread_t t;
-	assert_int_equal(pthread_create(&t, NULL, software_sample, &plan), 0);
-	assert_int_equal(pthread_join(t, NULL), 0);
+	void *there = NULL;
+	int created = pthread_create(&t, NULL, software_sample, &plan);
+	if (created == 0)
+		pthread_join(t, &there);
 	b->fini();
+	assert_int_equal(here, 0);
+	assert_int_equal(created, 0);
+	assert_int_equal((intptr_t)there, 0);
 }
 
 static volatile uint64_t sink;
