@@ -15,11 +15,15 @@ def page_share(page, frame):
                     if shutil.which(b)), None)
     if not browser:
         sys.exit(2)
-    dom = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=8000",
-         "--window-size=1200,900", "--dump-dom", "file://" + page],
-        capture_output=True, text=True, timeout=120).stdout
-    frames = re.findall(r'name="([^"]*)" class="frame"><rect[^>]*width="([0-9.e+-]+)"', dom)
+    frames = []
+    for _ in range(3):  # a loaded machine sometimes dumps the DOM before the drawing
+        dom = subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=8000",
+             "--window-size=1200,900", "--dump-dom", "file://" + page],
+            capture_output=True, text=True, timeout=120).stdout
+        frames = re.findall(r'name="([^"]*)" class="frame"><rect[^>]*width="([0-9.e+-]+)"', dom)
+        if frames:
+            break
     if not frames:
         sys.exit(2)
     root = float(frames[0][1])

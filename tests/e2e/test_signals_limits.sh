@@ -48,6 +48,12 @@ for sig in TERM HUP INT; do
 		"$BIN" "${FAST[@]}" --sizes 4K,8K,16K --reps 10 --min-samples 10 --min-sample-ms 2 \
 			--out "$out" >/dev/null 2>"$TMP/err" &
 		pid=$!
+		# Time from pmubench's start, not from bash's fork: a signal
+		# before the exec kills only the forked shell.
+		for _ in $(seq 200); do
+			[ "$(readlink /proc/$pid/exe 2>/dev/null)" = "$BIN" ] && break
+			sleep 0.005
+		done
 		sleep "$delay"
 		kill -"$sig" "$pid" 2>/dev/null
 		wait "$pid"
