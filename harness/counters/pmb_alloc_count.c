@@ -14,6 +14,14 @@ void *__real_aligned_alloc(size_t alignment, size_t size);
 
 static _Thread_local struct pmb_alloc_count counts;
 
+/* 1 when an allocation was refused, without a branch: the wrappers sit in
+ * kernels' inner loops, and a branch more changes the simulator's branch
+ * counts (stack_heap/heap's signature). */
+static inline uint64_t refused(int null_result, int asked)
+{
+	return (uint64_t)null_result & (uint64_t)asked;
+}
+
 struct pmb_alloc_count pmb_alloc_count_thread(void)
 {
 	return counts;
@@ -25,9 +33,8 @@ void *__wrap_malloc(size_t size)
 	if (p) {
 		counts.allocs++;
 		counts.bytes += size;
-	} else if (size) {
-		counts.failed++;
 	}
+	counts.failed += refused(p == NULL, size != 0);
 	return p;
 }
 
@@ -37,9 +44,8 @@ void *__wrap_calloc(size_t nmemb, size_t size)
 	if (p) {
 		counts.allocs++;
 		counts.bytes += nmemb * size;
-	} else if (nmemb && size) {
-		counts.failed++;
 	}
+	counts.failed += refused(p == NULL, (nmemb != 0) & (size != 0));
 	return p;
 }
 
@@ -52,9 +58,8 @@ void *__wrap_realloc(void *ptr, size_t size)
 		else
 			counts.allocs++;
 		counts.bytes += size;
-	} else if (size) {
-		counts.failed++;
 	}
+	counts.failed += refused(p == NULL, size != 0);
 	return p;
 }
 
@@ -71,9 +76,8 @@ int __wrap_posix_memalign(void **memptr, size_t alignment, size_t size)
 	if (rc == 0) {
 		counts.allocs++;
 		counts.bytes += size;
-	} else if (rc == ENOMEM) {
-		counts.failed++;
 	}
+	counts.failed += refused(rc == ENOMEM, 1);
 	return rc;
 }
 
@@ -83,9 +87,8 @@ void *__wrap_aligned_alloc(size_t alignment, size_t size)
 	if (p) {
 		counts.allocs++;
 		counts.bytes += size;
-	} else if (size) {
-		counts.failed++;
 	}
+	counts.failed += refused(p == NULL, size != 0);
 	return p;
 }
 
