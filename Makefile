@@ -58,7 +58,7 @@ OUT ?= results
 DEPS_BUILD := gcc make pkg-config libpapi-dev libhwloc-dev libinih-dev \
 	$(sort $(filter clang,$(foreach fs,$(FLAGSETS),$(cc.$(fs)))))
 DEPS_RUN := papi-tools hwloc
-DEPS_TEST := libcmocka-dev valgrind python3-matplotlib python3-pandas python3-scipy python3-numpy \
+DEPS_TEST := libcmocka-dev valgrind libbenchmark-tools python3-matplotlib python3-pandas python3-scipy python3-numpy \
 	chromium
 DEPS_BENCH := likwid
 DEPS_BROWSER := chromium
@@ -143,7 +143,8 @@ $(BIN): $(patsubst %.c,$(BUILD)/%.o,$(HARNESS_SRC) $(KERNEL_SRC))
 # counting malloc of lib/pmb_region_alloc.c) is exported; initial-exec TLS
 # because malloc itself reads the thread's counts.
 LIBPMB_SRC := $(filter-out harness/pmb_main.c harness/run/pmb_runner.c harness/run/pmb_resume.c \
-	harness/run/pmb_plan.c harness/run/pmb_plugin.c,$(HARNESS_SRC)) $(wildcard lib/*.c)
+	harness/run/pmb_plan.c harness/run/pmb_plugin.c harness/output/pmb_list.c,$(HARNESS_SRC)) \
+	$(wildcard lib/*.c)
 LIBPMB := build/lib/libpmubench.so
 LIBPMB_SONAME := libpmubench.so.0
 $(LIBPMB): $(patsubst %.c,build/lib/obj/%.o,$(LIBPMB_SRC))
@@ -211,9 +212,12 @@ plot: deps-test
 report: plot
 # FLAGSETS counts only when given: otherwise it is the config's list.
 COMPARE_FLAGSETS = $(if $(filter command line environment,$(origin FLAGSETS)),$(FLAGSETS))
+# Without A: B is RUN (given) or the newest run; A is BASELINE=NAME (saved
+# with --save-baseline) or the previous run of B's config on this machine.
+GIVEN_RUN = $(if $(filter command line environment,$(origin RUN)),$(RUN))
 compare: deps-test
-	@test -n "$(A)" || { echo "pmubench: error: give two runs: make compare A=results/<run> B=results/<run> (or A=<run> FLAGSETS=O0,O3-native)" >&2; exit 1; }
-	$(PMB_PY) pmubench.compare $(A) $(B) $(if $(COMPARE_FLAGSETS),--flagsets $(COMPARE_FLAGSETS)) $(COMPARE_ARGS)
+	$(PMB_PY) pmubench.compare $(if $(A),$(A) $(B),--results $(OUT) $(if $(BASELINE),--baseline $(BASELINE)) \
+	  $(if $(GIVEN_RUN),--run $(GIVEN_RUN))) $(if $(COMPARE_FLAGSETS),--flagsets $(COMPARE_FLAGSETS)) $(COMPARE_ARGS)
 
 # Targets of one concern each, all in scripts/mk/: profile/heap, validate,
 # bench, slurm, and checks (sanitizers, memcheck, fuzzing).
@@ -258,6 +262,8 @@ help:
 	@echo "  make list               kernels, variants, counters available here and why not"
 	@echo "  make plot [RUN=dir]     plots + report.html for a run (default: newest)"
 	@echo "  make compare A=dir B=dir  ratios with CIs and Mann-Whitney p-values"
+	@echo "  make compare [BASELINE=name]   newest run vs a saved baseline (--save-baseline)"
+	@echo "                          or, without BASELINE, vs the previous run of its config"
 	@echo "  make run CONFIG=flags   the compiler-flag matrix; then make compare A=dir FLAGSETS=O0,O3-native"
 	@echo "  make profile KERNEL=traversal/list_shuffled SIZE=64M   perf + flamegraph of one point"
 	@echo "  make heap KERNEL=alloc/bad SIZE=4K   DHAT heap profile vs the counting allocator"

@@ -1,11 +1,13 @@
 /* pmubench — the only place that prints errors and exits. */
 #define _GNU_SOURCE
+#include "pmb_baseline.h"
 #include "pmb_calibrate.h"
 #include "pmb_clock.h"
 #include "pmb_cores.h"
 #include "pmb_counters.h"
 #include "pmb_error.h"
 #include "pmb_latency_table.h"
+#include "pmb_list.h"
 #include "pmb_meta.h"
 #include "pmb_options.h"
 #include "pmb_parse.h"
@@ -63,40 +65,6 @@ static int fail(int code, const char *what)
 {
 	fprintf(stderr, "pmubench: error: %s\n", what);
 	return code;
-}
-
-static void print_list(const struct pmb_counter_plan *plan, const char *backend,
-		       const struct pmb_calibration *cal)
-{
-	printf("Kernels (family/variant, bytes per element, description; expected signature):\n");
-	for (size_t i = 0; i < pmb_plan_kernel_count(); i++) {
-		const struct pmb_kernel *k = pmb_plan_kernel_at(i);
-		char name[96];
-		snprintf(name, sizeof name, "%s/%s", k->family, k->variant);
-		printf("  %-28s %3zu B  %s\n  %-28s        expect: %s\n", name, k->bytes_per_elem,
-		       k->description, "", k->signature);
-	}
-	printf("\nCounters with --backend=%s", backend);
-	if (plan->backend_version[0])
-		printf(" (%s)", plan->backend_version);
-	printf(":\n");
-	for (int c = 0; c < PMB_CTR_COUNT; c++) {
-		if (plan->available & PMB_CTR_MASK(c))
-			printf("  %-18s yes  %s (pass %d)\n", pmb_counter_info[c].column,
-			       plan->event_name[c], plan->pass_of[c]);
-		else
-			printf("  %-18s no   %s\n", pmb_counter_info[c].column,
-			       plan->reason[c][0] ? plan->reason[c] : "not requested");
-		char line[400];
-		pmb_calibration_describe(cal, c, line, sizeof line);
-		if (line[0])
-			printf("  %-18s      %s\n", "", line);
-	}
-	if (cal->ran)
-		printf("Calibration: ran in %.2f s (--no-calibrate skips it)\n", cal->seconds);
-	else
-		printf("Calibration: %s\n", cal->status);
-	printf("\nAlways measured: ns (CLOCK_MONOTONIC_RAW), tsc_ticks (reference ticks), allocs.\n");
 }
 
 /* Median cost of start + stop_and_read on this thread: the PAPI part of
@@ -252,7 +220,11 @@ int main(int argc, char **argv)
 	pmb_calibration_warn(&cal);
 
 	if (opt.command == PMB_CMD_LIST) {
-		print_list(&cplan, backend->name, &cal);
+		if (pmb_plan_check_filter(opt.filter) != 0) {
+			backend->fini();
+			return fail(EXIT_USAGE, pmb_error_message());
+		}
+		pmb_list_print(stdout, opt.list_format, opt.filter, &cplan, backend->name, &cal);
 		backend->fini();
 		return 0;
 	}
@@ -342,11 +314,23 @@ int main(int argc, char **argv)
 		return rc != 0 ? fail(1, pmb_error_message()) : interrupted_before_start();
 	}
 
-	struct pmb_reporter reporters[3];
+	/* Reporters: the chosen file formats, the console, the latency table. */
+	struct pmb_reporter reporters[4];
+	size_t nrep = 0;
 	static struct pmb_latency_table latency;
-	if (pmb_report_csv_open(&reporters[0], &run) != 0 ||
-	    pmb_report_console_open(&reporters[1], plan.npoints - resumed, opt.quiet) != 0 ||
-	    pmb_latency_reporter_open(&reporters[2], &latency) != 0) {
+	struct pmb_gbench_context gctx = {.topo = topo, .clock = &clock, .counters = &cplan,
+					  .host = sys.host, .executable = argv[0],
+					  .cpu_scaling = strcmp(sys.governor, "performance") != 0};
+	rc = 0;
+	if (opt.format & PMB_FORMAT_CSV)
+		rc = pmb_report_csv_open(&reporters[nrep++], &run);
+	if (rc == 0 && (opt.format & PMB_FORMAT_JSON))
+		rc = pmb_report_gbench_open(&reporters[nrep++], &run, &gctx);
+	if (rc == 0)
+		rc = pmb_report_console_open(&reporters[nrep++], plan.npoints - resumed, opt.quiet);
+	if (rc == 0)
+		rc = pmb_latency_reporter_open(&reporters[nrep++], &latency);
+	if (rc != 0) {
 		pmb_rundir_close(&rundir);
 		backend->fini();
 		return fail(1, pmb_error_message());
@@ -361,7 +345,7 @@ int main(int argc, char **argv)
 				    .counters = &cplan,
 				    .run = &run,
 				    .reporters = reporters,
-				    .nreporters = 3,
+				    .nreporters = nrep,
 				    .interrupted = &interrupted,
 				    .clock_step_ns = clock.ns_step,
 				    .preempt_guard = preempt_guard};
@@ -375,7 +359,7 @@ int main(int argc, char **argv)
 	meta.interrupted_by = interrupted;
 	meta.complete = rc == 0 && !interrupted && meta.points_done + resumed == plan.npoints;
 	pmb_meta_utc_now(meta.finished_utc, sizeof meta.finished_utc, 0);
-	for (int i = 0; i < 3; i++)
+	for (size_t i = 0; i < nrep; i++)
 		reporters[i].close(reporters[i].self);
 	if (latency.npoints) {
 		uint64_t cache_size[3] = {topo->cache[0].size, topo->cache[1].size,
@@ -420,6 +404,13 @@ int main(int argc, char **argv)
 				"in the CSV): the measurements are not trustworthy\n",
 			invalid);
 		return 1;
+	}
+	if (meta_rc == 0 && opt.save_baseline[0]) {
+		if (pmb_baseline_save(run.run_dir, sys.host, opt.save_baseline) != 0) {
+			fprintf(stderr, "pmubench: error: %s\n", pmb_error_message());
+			return 1;
+		}
+		pmb_note("saved as baseline '%s' of %s", opt.save_baseline, sys.host);
 	}
 	printf("%s\n", run.run_dir);
 	return meta_rc == 0 ? 0 : 1;

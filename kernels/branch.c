@@ -141,6 +141,7 @@ static void branch_branchless_run(struct pmb_kernel_ctx *ctx)
 	{                                                                       \
 		.family = "branch", .variant = #order "_" #kind,                \
 		.description = desc, .bytes_per_elem = sizeof(int64_t),         \
+		.traffic_bytes = sizeof(int64_t), /* reads each value once */         \
 		.signature = sig, .setup = branch_##order##_setup,              \
 		.run = branch_##kind##_run, .check = branch_check,              \
 		.teardown = branch_teardown,                                    \

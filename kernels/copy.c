@@ -147,6 +147,8 @@ static void copy_borrow_run(struct pmb_kernel_ctx *ctx)
 const struct pmb_kernel pmb_family_copy[] = {
 	{
 		.family = "copy", .variant = "deep_copy",
+		/* reads the input (33), writes the copy and reads it back */
+		.traffic_bytes = 3 * 33,
 		.description = "deep-copy n strings (pointer array + each string), sum strlen of the copy, free it",
 		.bytes_per_elem = 33,
 		.signature = "1 malloc + 1 free/elem (+1 each/run); ~2x the bytes of borrow touched; allocator-bound",
@@ -155,6 +157,7 @@ const struct pmb_kernel pmb_family_copy[] = {
 	},
 	{
 		.family = "copy", .variant = "borrow",
+		.traffic_bytes = 33, /* reads each pointer and its string */
 		.description = "sum strlen of n strings through the original pointers",
 		.bytes_per_elem = 33,
 		.signature = "0 allocs; ~33/64 L1D miss/elem beyond L1 (sequential); ~1 strlen-exit mispredict/elem at most",

@@ -70,6 +70,7 @@ const struct pmb_kernel pmb_family_stack_heap[] = {
 		.family = "stack_heap", .variant = "stack",
 		.description = "copy each 16-int64 chunk into a stack array, sum it",
 		.bytes_per_elem = sizeof(int64_t),
+		.traffic_bytes = sizeof(int64_t), /* the source; the chunk buffer stays in L1 */
 		.signature = "0 allocs; ~1/8 L1D miss/elem beyond L1 (source), buffer stays in L1; ~0 mispredicts/elem",
 		.setup = pmb_int64_array_setup, .run = stack_heap_stack_run,
 		.check = pmb_int64_array_check, .teardown = pmb_int64_array_teardown,
@@ -78,6 +79,7 @@ const struct pmb_kernel pmb_family_stack_heap[] = {
 		.family = "stack_heap", .variant = "heap",
 		.description = "malloc a 16-int64 buffer per chunk, copy the chunk in, sum it, free it",
 		.bytes_per_elem = sizeof(int64_t),
+		.traffic_bytes = sizeof(int64_t), /* the source; the chunk buffer stays in L1 */
 		.signature = "1/16 malloc + 1/16 free per elem (ceil(n/16)/run); misses as stack; extra instructions from the allocator",
 		.setup = pmb_int64_array_setup, .run = stack_heap_heap_run,
 		.check = pmb_int64_array_check, .teardown = pmb_int64_array_teardown,

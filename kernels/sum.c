@@ -91,6 +91,7 @@ static void sum_unroll4_run(struct pmb_kernel_ctx *ctx)
 	{                                                                   \
 		.family = "sum", .variant = #name, .description = desc,     \
 		.bytes_per_elem = sizeof(int64_t), .signature = sig,        \
+		.traffic_bytes = sizeof(int64_t), /* reads the array once */        \
 		.setup = pmb_int64_array_setup, .run = sum_##name##_run,   \
 		.check = pmb_int64_array_check,                             \
 		.teardown = pmb_int64_array_teardown,                       \

@@ -150,6 +150,7 @@ const struct pmb_kernel pmb_family_traversal[] = {
 		.family = "traversal", .variant = "array",
 		.description = "sum 16-byte nodes walked by index (contiguous, next ignored)",
 		.bytes_per_elem = sizeof(struct node),
+		.traffic_bytes = sizeof(struct node), /* whole nodes come in with their lines */
 		.signature = "~1/4 L1D miss/node beyond L1 (4 nodes/line), prefetcher-friendly; 0 allocs; ~0 mispredicts/node",
 		.setup = traversal_array_setup, .run = traversal_array_run,
 		.check = traversal_check, .teardown = traversal_teardown,
@@ -158,6 +159,7 @@ const struct pmb_kernel pmb_family_traversal[] = {
 		.family = "traversal", .variant = "list_ordered",
 		.description = "sum 16-byte nodes along next pointers laid out in address order",
 		.bytes_per_elem = sizeof(struct node),
+		.traffic_bytes = sizeof(struct node), /* whole nodes come in with their lines */
 		.signature = "~1/4 L1D miss/node beyond L1 (sequential, prefetchable) but a load-latency chain; 0 allocs; ~0 mispredicts/node",
 		.setup = traversal_list_ordered_setup, .run = traversal_list_run,
 		.check = traversal_check, .teardown = traversal_teardown,
@@ -166,6 +168,7 @@ const struct pmb_kernel pmb_family_traversal[] = {
 		.family = "traversal", .variant = "list_shuffled",
 		.description = "sum 16-byte nodes along next pointers in a seeded random single-cycle order",
 		.bytes_per_elem = sizeof(struct node),
+		.traffic_bytes = sizeof(struct node), /* whole nodes come in with their lines */
 		.signature = "~1 LLC miss/node beyond the LLC; ~1 L1D miss/node beyond L1; ~1 dTLB miss/node beyond TLB reach; 0 allocs",
 		.setup = traversal_list_shuffled_setup, .run = traversal_list_run,
 		.check = traversal_check, .teardown = traversal_teardown,

@@ -4,6 +4,10 @@
 
 static void indent(struct pmb_json *j)
 {
+	if (j->flat) {
+		fputc(' ', j->f);
+		return;
+	}
 	fputc('\n', j->f);
 	for (int i = 0; i < j->depth; i++)
 		fputs("  ", j->f);
@@ -42,6 +46,7 @@ static void member(struct pmb_json *j, const char *key)
 void pmb_json_begin(struct pmb_json *j, FILE *f)
 {
 	j->f = f;
+	j->flat = 0;
 	j->depth = 0;
 	j->need_comma[0] = 0;
 	fputc('{', f);
@@ -49,11 +54,17 @@ void pmb_json_begin(struct pmb_json *j, FILE *f)
 	j->need_comma[1] = 0;
 }
 
+void pmb_json_begin_flat(struct pmb_json *j, FILE *f)
+{
+	pmb_json_begin(j, f);
+	j->flat = 1;
+}
+
 void pmb_json_end(struct pmb_json *j)
 {
 	j->depth = 0;
 	indent(j);
-	fputs("}\n", j->f);
+	fputs(j->flat ? "}" : "}\n", j->f);
 }
 
 static void open_container(struct pmb_json *j, const char *key, char c)

@@ -9,11 +9,14 @@
 struct pmb_json {
 	FILE *f;
 	int depth;
+	int flat; /* all on one line (pmb_json_begin_flat) */
 	int need_comma[32];
 	char closer[32]; /* '}' or ']' per open level */
 };
 
 void pmb_json_begin(struct pmb_json *j, FILE *f);          /* opens the top object */
+/* The same on one line, no newline at the end: one record per line. */
+void pmb_json_begin_flat(struct pmb_json *j, FILE *f);
 void pmb_json_end(struct pmb_json *j);                     /* closes it, newline */
 void pmb_json_object(struct pmb_json *j, const char *key);  /* key may be NULL in arrays */
 void pmb_json_array(struct pmb_json *j, const char *key);

@@ -19,7 +19,8 @@ enum pmb_metric {
 	PMB_METRIC_TSC,
 	PMB_METRIC_COUNTER0, /* PMB_CTR_COUNT counters follow, in counter order */
 	PMB_METRIC_ALLOCS = PMB_METRIC_COUNTER0 + PMB_CTR_COUNT,
-	PMB_METRIC_COUNT
+	PMB_METRIC_DERIVED0, /* PMB_DER_COUNT derived metrics follow (pmb_derived.h) */
+	PMB_METRIC_COUNT = PMB_METRIC_DERIVED0 + 6
 };
 
 const char *pmb_metric_name(int metric); /* "ns_per_elem", "l1d_misses_per_elem", ... */
@@ -75,6 +76,21 @@ struct pmb_reporter {
 /* CSV: size-<bytes>.csv (raw rows) and summary.csv in run->run_dir,
  * appended and flushed row by row; headers only when a file is new. */
 int pmb_report_csv_open(struct pmb_reporter *rep, const struct pmb_run_info *run);
+
+/* JSON in Google Benchmark's layout: benchmarks.json in run->run_dir
+ * (pmb_report_gbench.c). */
+struct pmb_topology_info;
+struct pmb_clock_calibration;
+struct pmb_gbench_context {
+	const struct pmb_topology_info *topo;
+	const struct pmb_clock_calibration *clock;
+	const struct pmb_counter_plan *counters;
+	const char *host;
+	const char *executable;
+	int cpu_scaling; /* frequency governor other than performance */
+};
+int pmb_report_gbench_open(struct pmb_reporter *rep, const struct pmb_run_info *run,
+			   const struct pmb_gbench_context *ctx);
 
 /* Console: one line per finished point on stderr (progress, with ETA). */
 int pmb_report_console_open(struct pmb_reporter *rep, size_t npoints, int quiet);

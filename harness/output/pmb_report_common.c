@@ -1,3 +1,4 @@
+#include "pmb_derived.h"
 #include "pmb_report.h"
 
 #include <math.h>
@@ -19,8 +20,13 @@ static const char *const metric_names[PMB_METRIC_COUNT] = {
 	[PMB_METRIC_ALLOCS] = "allocs_per_elem",
 };
 
+_Static_assert(PMB_METRIC_COUNT - PMB_METRIC_DERIVED0 == PMB_DER_COUNT,
+	       "pmb_report.h's derived slots follow pmb_derived.h");
+
 const char *pmb_metric_name(int metric)
 {
+	if (metric >= PMB_METRIC_DERIVED0 && metric < PMB_METRIC_COUNT)
+		return pmb_derived_info[metric - PMB_METRIC_DERIVED0].name;
 	return metric >= 0 && metric < PMB_METRIC_COUNT ? metric_names[metric] : "?";
 }
 
@@ -34,6 +40,8 @@ const char *pmb_metric_unit(int metric)
 		return "cycles";
 	if (metric == PMB_METRIC_ALLOCS)
 		return "allocs";
+	if (metric >= PMB_METRIC_DERIVED0 && metric < PMB_METRIC_COUNT)
+		return pmb_derived_info[metric - PMB_METRIC_DERIVED0].unit;
 	return "events";
 }
 
@@ -61,6 +69,8 @@ double pmb_report_metric_value(const struct pmb_sample_row *row, int metric)
 	case PMB_METRIC_ALLOCS:
 		return (double)row->allocs / elems;
 	default: {
+		if (metric >= PMB_METRIC_DERIVED0)
+			return pmb_derived_value(row, metric - PMB_METRIC_DERIVED0);
 		int c = metric - PMB_METRIC_COUNTER0;
 		if (c < 0 || c >= PMB_CTR_COUNT || !(row->counters.counted & PMB_CTR_MASK(c)))
 			return NAN;

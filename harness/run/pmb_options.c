@@ -1,4 +1,5 @@
 #include "pmb_options.h"
+#include "pmb_baseline.h"
 #include "pmb_counters.h"
 #include "pmb_error.h"
 #include "pmb_parse.h"
@@ -34,6 +35,7 @@ void pmb_options_defaults(struct pmb_options *opt)
 	opt->seed = 42;
 	opt->interleave = 1;
 	opt->calibrate = 1;
+	opt->format = PMB_FORMAT_CSV;
 }
 
 static int set_string(char *dst, size_t len, const char *value, const char *what)
@@ -140,6 +142,25 @@ static int apply_key(struct pmb_options *opt, const char *key, const char *value
 		return set_bool(value, "calibrate", &opt->calibrate);
 	if (!strcmp(key, "flagset"))
 		return set_string(opt->flagset, sizeof opt->flagset, value, "flagset");
+	if (!strcmp(key, "format")) {
+		/* csv, json, both: the run's files; with --list: text (csv),
+		 * json, or names (family/variant lines for scripts). */
+		static const char *const names[] = {"csv", "json", "both", "names"};
+		static const int list_formats[] = {0, 1, 0, 2}; /* enum pmb_list_format */
+		for (unsigned i = 0; i < 4; i++)
+			if (!strcmp(value, names[i])) {
+				opt->format = i + 1;
+				opt->list_format = list_formats[i];
+				return 0;
+			}
+		return pmb_error("unknown format '%s'; use csv, json or both (with --list: json "
+				 "or names)",
+				 value);
+	}
+	if (!strcmp(key, "save_baseline"))
+		return pmb_baseline_check_name(value) ? -1
+		       : set_string(opt->save_baseline, sizeof opt->save_baseline, value,
+				    "save_baseline");
 	if (!strcmp(key, "kernel_lib")) {
 		if (opt->nkernel_libs == sizeof opt->kernel_libs / sizeof opt->kernel_libs[0])
 			return pmb_error("at most %zu kernel libraries",
@@ -164,7 +185,7 @@ static int is_build_key(const char *key)
 static const char known_keys[] =
 	"kernels, sizes, max_size, threads, cores, events, backend, min_samples, max_samples, "
 	"target_ci, warmup_ms, min_sample_ms, point_seconds, seed, interleave, flagset, "
-	"max_events_per_pass, calibrate, kernel_lib "
+	"max_events_per_pass, calibrate, kernel_lib, format, save_baseline "
 	"(build keys for make: cc, cflags, ldflags, flagsets, flags.NAME, cc.NAME, description)";
 
 struct config_state {
@@ -282,6 +303,8 @@ enum {
 	OPT_MAX_PER_PASS,
 	OPT_NO_CALIBRATE,
 	OPT_KERNEL_LIB,
+	OPT_FORMAT,
+	OPT_SAVE_BASELINE,
 };
 
 static const struct option long_options[] = {
@@ -312,6 +335,8 @@ static const struct option long_options[] = {
 	{"max-events-per-pass", required_argument, NULL, OPT_MAX_PER_PASS},
 	{"no-calibrate", no_argument, NULL, OPT_NO_CALIBRATE},
 	{"kernel-lib", required_argument, NULL, OPT_KERNEL_LIB},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"save-baseline", required_argument, NULL, OPT_SAVE_BASELINE},
 	{"quiet", no_argument, NULL, 'q'},
 	{NULL, 0, NULL, 0},
 };
@@ -363,13 +388,19 @@ void pmb_options_print_help(const char *argv0)
 	       "  -o, --out DIR           results root; a new run directory is made below it\n"
 	       "                          (default: results)\n"
 	       "      --name NAME         run name prefix (default: the config's name)\n"
+	       "      --format FMT        csv (default), json (benchmarks.json in Google\n"
+	       "                          Benchmark's layout, for its compare.py) or both;\n"
+	       "                          with --list: json, or names (one per line)\n"
+	       "      --save-baseline NAME  when the run completes, register it as baseline\n"
+	       "                          NAME of this machine (make compare BASELINE=NAME)\n"
 	       "      --flagset NAME      tag rows with a compiler flag set name\n"
 	       "      --resume RUN_DIR    continue an interrupted run, skipping finished points\n"
 	       "      --run-dir DIR       write into DIR (made if missing) instead of a new\n"
 	       "                          directory: one run for several --flagset builds\n"
 	       "\n"
 	       "Other:\n"
-	       "  -l, --list              list kernels, variants and counters (with why not)\n"
+	       "  -l, --list              list the kernels --filter selects, variants and\n"
+	       "                          counters (with why not)\n"
 	       "  -q, --quiet             no progress on stderr\n"
 	       "  -h, --help              this help\n"
 	       "  -V, --version           version\n"
@@ -432,6 +463,8 @@ int pmb_options_parse(struct pmb_options *opt, int argc, char **argv)
 		case OPT_NO_CALIBRATE: opt->calibrate = 0; break;
 		case OPT_FLAGSET: rc = apply_key(opt, "flagset", optarg); break;
 		case OPT_KERNEL_LIB: rc = apply_key(opt, "kernel_lib", optarg); break;
+		case OPT_FORMAT: rc = apply_key(opt, "format", optarg); break;
+		case OPT_SAVE_BASELINE: rc = apply_key(opt, "save_baseline", optarg); break;
 		case OPT_NAME: rc = set_string(name, sizeof name, optarg, "--name"); break;
 		case OPT_RESUME:
 			rc = set_string(opt->resume_dir, sizeof opt->resume_dir, optarg, "--resume");
@@ -457,6 +490,12 @@ int pmb_options_parse(struct pmb_options *opt, int argc, char **argv)
 	if (optind < argc)
 		return pmb_error("unexpected argument '%s'; options start with -- (see --help)",
 				 argv[optind]);
+	if (opt->format == PMB_FORMAT_NAMES && opt->command != PMB_CMD_LIST)
+		return pmb_error("--format names lists kernel names: use it with --list; a run "
+				 "writes csv, json or both");
+	if (opt->resume_dir[0] && !(opt->format & PMB_FORMAT_CSV))
+		return pmb_error("--resume needs the CSV files (summary.csv says which points are "
+				 "done): use --format both or csv");
 	if (name[0])
 		set_string(opt->config_name, sizeof opt->config_name, name, "--name");
 	if (opt->min_samples > opt->max_samples)

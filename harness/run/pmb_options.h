@@ -10,6 +10,10 @@
 #define PMB_MAX_SIZES 128
 #define PMB_MAX_THREAD_COUNTS 16
 
+#define PMB_FORMAT_CSV 1u  /* size-<bytes>.csv + summary.csv */
+#define PMB_FORMAT_JSON 2u /* benchmarks.json, Google Benchmark's layout */
+#define PMB_FORMAT_NAMES 4u /* --list only: family/variant per line */
+
 enum pmb_command { PMB_CMD_RUN, PMB_CMD_LIST, PMB_CMD_HELP, PMB_CMD_VERSION };
 
 struct pmb_options {
@@ -39,6 +43,9 @@ struct pmb_options {
 	uint64_t seed;
 	int interleave;
 	int quiet;
+	char save_baseline[64];  /* --save-baseline NAME, "" when not */
+	unsigned format;         /* PMB_FORMAT_CSV | PMB_FORMAT_JSON */
+	int list_format;         /* --list: enum pmb_list_format (text, json, names) */
 	char kernel_libs[16][512]; /* --kernel-lib, in order (PMB_MAX_PLUGINS) */
 	size_t nkernel_libs;
 };

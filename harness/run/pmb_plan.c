@@ -134,16 +134,23 @@ static void list_kernels(char *buf, size_t len)
 	}
 }
 
-int pmb_plan_build(struct pmb_plan *plan, const struct pmb_options *opt,
-		   const struct pmb_topology_info *topo, uint64_t mem_available)
+int pmb_plan_check_filter(const char *filter)
 {
-	memset(plan, 0, sizeof *plan);
 	char bad[128];
-	if (for_each_pattern(opt->filter, NULL, bad, sizeof bad)) {
+	if (for_each_pattern(filter, NULL, bad, sizeof bad)) {
 		char all[2048];
 		list_kernels(all, sizeof all);
 		return pmb_error("no kernel matches '%s'; available: %s (see --list)", bad, all);
 	}
+	return 0;
+}
+
+int pmb_plan_build(struct pmb_plan *plan, const struct pmb_options *opt,
+		   const struct pmb_topology_info *topo, uint64_t mem_available)
+{
+	memset(plan, 0, sizeof *plan);
+	if (pmb_plan_check_filter(opt->filter) != 0)
+		return -1;
 	char usable[512] = "";
 	for (int c = 0; c < topo->ncores; c++)
 		snprintf(usable + strlen(usable), sizeof usable - strlen(usable), "%s%d",

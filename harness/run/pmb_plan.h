@@ -34,6 +34,9 @@ const struct pmb_kernel *pmb_plan_kernel_at(size_t i);
 /* 1 if "family/variant" matches the comma list of globs in filter. */
 int pmb_plan_filter_matches(const char *filter, const struct pmb_kernel *k);
 
+/* 0, or -1 with pmb_error() naming a pattern that matches no kernel. */
+int pmb_plan_check_filter(const char *filter);
+
 /* The automatic sweep: geometric x4 from 1 KiB, plus points at 3/4 and
  * 3/2 of each cache size, up to min(4 x LLC, max_size). */
 size_t pmb_plan_auto_sizes(const struct pmb_topology_info *topo, uint64_t max_size,

@@ -107,3 +107,12 @@ size_t pmb_plugin_count(void)
 {
 	return nplugins;
 }
+
+const char *pmb_plugin_source(const struct pmb_kernel *k)
+{
+	for (size_t i = 0; i < nplugins; i++)
+		for (const struct pmb_kernel *v = plugins[i].family; v->family; v++)
+			if (v == k)
+				return plugins[i].path;
+	return NULL;
+}

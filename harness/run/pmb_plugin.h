@@ -20,5 +20,7 @@ const struct pmb_kernel *pmb_plugin_family(size_t i);
 /* The path a family came from, for meta.json; "" for built-ins. */
 const char *pmb_plugin_path(size_t i);
 size_t pmb_plugin_count(void);
+/* The file a kernel was loaded from; NULL for a built-in kernel. */
+const char *pmb_plugin_source(const struct pmb_kernel *k);
 
 #endif

@@ -358,13 +358,23 @@ def parse_args(argv=None):
                "exit status: 0 ok; 1 a significant slowdown exceeds "
                "--fail-on-regression; 2 bad input.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("a", metavar="A", help="baseline run directory")
+    ap.add_argument("a", metavar="A", nargs="?",
+                    help="baseline run directory (omitted: --baseline NAME, else "
+                         "the previous run of B's config on B's machine)")
     ap.add_argument("b", metavar="B", nargs="?",
                     help="contender run directory (omit with --flagsets to "
                          "compare two flag sets inside A)")
     ap.add_argument("--flagsets", metavar="X,Y",
                     help="compare flagset X (baseline, from A) with flagset Y "
                          "(from B, or from A when B is omitted)")
+    ap.add_argument("--baseline", metavar="NAME",
+                    help="A = the run saved with pmubench --save-baseline NAME "
+                         "on B's machine")
+    ap.add_argument("--results", metavar="DIR", default="results",
+                    help="where runs and .baselines/ live when A is omitted "
+                         "(default results)")
+    ap.add_argument("--run", metavar="DIR",
+                    help="B when A is omitted (default: the newest run in --results)")
     ap.add_argument("--metric", default="ns_per_elem", choices=METRICS,
                     metavar="METRIC",
                     help="metric to compare (default ns_per_elem); one of: "
@@ -391,9 +401,11 @@ def parse_args(argv=None):
                     default="auto", help="colour the verdicts (default: auto, "
                     "only on a terminal and without NO_COLOR)")
     args = ap.parse_args(argv)
-    if args.b is None and not args.flagsets:
+    if args.a is not None and (args.baseline or args.run):
+        ap.error("--baseline and --run choose A and B: give them without A B")
+    if args.a is not None and args.b is None and not args.flagsets:
         ap.error("give two run directories A B, or one run directory with "
-                 "--flagsets X,Y")
+                 "--flagsets X,Y, or none (the previous run, or --baseline NAME)")
     if args.flagsets:
         parts = [p.strip() for p in args.flagsets.split(",")]
         if len(parts) != 2 or not all(parts):
@@ -411,6 +423,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.a is None:
+        from pmubench.baseline import resolve
+        args.a, args.b, how = resolve(args.results, args.baseline, args.run)
+        print("A = %s: %s" % (how, args.a), file=sys.stderr)
     same_run = args.b is None or os.path.realpath(args.b) == os.path.realpath(args.a)
     run_a = load_run(args.a)
     run_b = run_a if same_run else load_run(args.b)
