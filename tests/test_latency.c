@@ -137,6 +137,32 @@ static void test_curve_ending_in_llc_has_no_dram(void **state)
 	assert_null(strstr(t.text, "DRAM"));
 }
 
+/* The VM case: hwloc says 32 MiB of L3 but the curve is DRAM-like from
+ * 16M on.  The flat run 16M-64M goes past the L3 size, so it is DRAM's,
+ * and the L3 keeps its short run at 4M-8M. */
+static void test_run_past_a_cache_size_belongs_to_the_next_level(void **state)
+{
+	(void)state;
+	struct pmb_latency_table t;
+	memset(&t, 0, sizeof t);
+	static const struct { uint64_t size; double ns; } pts[] = {
+		{8 * KiB, 1.1},  {16 * KiB, 1.1}, {128 * KiB, 3.9}, {256 * KiB, 3.9},
+		{2 * MiB, 13},   {4 * MiB, 19.6}, {8 * MiB, 20.5},  {16 * MiB, 184},
+		{32 * MiB, 165}, {64 * MiB, 181}, {256 * MiB, 422},
+	};
+	for (size_t i = 0; i < sizeof pts / sizeof pts[0]; i++)
+		pmb_latency_table_add(&t, pts[i].size, pts[i].ns, NAN);
+	pmb_latency_table_detect(&t, caches, 3);
+	assert_true(t.level[2].found);
+	assert_int_equal(t.level[2].lo, 4 * MiB);
+	assert_int_equal(t.level[2].hi, 8 * MiB);
+	assert_true(fabs(t.level[2].ns - 20.05) < 1e-9);
+	assert_int_equal(t.level[3].lo, 16 * MiB);
+	assert_int_equal(t.level[3].hi, 64 * MiB);
+	assert_true(t.level[3].ns == 181);
+	assert_false(t.level[3].single);
+}
+
 static void test_cores_least_busy_first(void **state)
 {
 	(void)state;
@@ -216,6 +242,7 @@ int main(void)
 		cmocka_unit_test(test_noise_within_flat_band_is_one_plateau),
 		cmocka_unit_test(test_level_without_flat_run_takes_middle_point),
 		cmocka_unit_test(test_curve_ending_in_llc_has_no_dram),
+		cmocka_unit_test(test_run_past_a_cache_size_belongs_to_the_next_level),
 		cmocka_unit_test(test_cores_least_busy_first),
 		cmocka_unit_test(test_cores_obeys_option),
 		cmocka_unit_test(test_guard_counts_a_sleep),

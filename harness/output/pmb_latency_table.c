@@ -111,8 +111,10 @@ void pmb_latency_table_detect(struct pmb_latency_table *t, const uint64_t cache_
 			lo = nlo, hi = nhi, j++;
 		}
 		if (j > i) {
-			double mid = sqrt((double)t->pt[i].size * (double)t->pt[j].size);
-			int l = level_of(t, mid);
+			/* A run that goes on past a cache's size is not that
+			 * cache's latency (on a VM the L3 share can be far
+			 * smaller than hwloc says): its largest size decides. */
+			int l = level_of(t, (double)t->pt[j].size);
 			if (t->level[l].npoints < (int)(j - i + 1))
 				set_level(t, l, i, j, 0);
 		}
@@ -180,9 +182,9 @@ void pmb_latency_table_json(struct pmb_json *j, const struct pmb_latency_table *
 	pmb_json_string(j, "kernel", PMB_LATENCY_KERNEL_FAMILY "/" PMB_LATENCY_KERNEL_VARIANT);
 	pmb_json_string(j, "rule",
 			"flat runs of the ns/load curve (max <= 1.2 x min over consecutive sizes), "
-			"each assigned to the hwloc cache level holding its geometric middle size, "
-			"the longest per level; its median; else the point nearest the level's "
-			"middle (single)");
+			"each assigned to the hwloc cache level holding its largest size, the "
+			"longest per level; its median; else the point nearest the level's middle "
+			"(single)");
 	pmb_json_string(j, "text", t->text);
 	pmb_json_array(j, "curve");
 	for (size_t i = 0; i < t->npoints; i++) {

@@ -6,8 +6,10 @@
  * Detection: the curve (median ns/load per size, one thread) is cut, from
  * small to large sizes, into flat runs: maximal runs of consecutive points
  * whose largest value is at most PMB_LATENCY_FLAT x their smallest.  Each
- * run belongs to the cache level (hwloc's sizes) holding its geometric
- * middle size; per level the longest run wins (ties: the lower one) and its
+ * run belongs to the cache level (hwloc's sizes) holding its largest size
+ * (a plateau that goes on past a cache's size is not that cache's: on a VM
+ * the L3 share can be far smaller than hwloc says); per level the longest
+ * run wins (ties: the lower one) and its
  * median is the level's latency.  A level whose size range has points but
  * no run of two is given its point nearest the middle of the range,
  * marked single.  DRAM is everything above the last cache. */
