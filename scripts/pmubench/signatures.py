@@ -209,8 +209,10 @@ sig("traversal/list_shuffled", "beyond", "llc_misses", "approx", 0.8, 0.05, hw_t
 # harness evicts between samples) shows per element: checked per run there.
 LATENCY = ("latency/chase", "latency/chase_lines", "latency/chase_huge", "latency/stride")
 for _k in LATENCY:
-    sig(_k, ALL, "instructions", "approx", {"l1": 3.55, "mid": 2.516, "beyond": 2.501}, 0.05,
-        hw_tolerance=None, why="as compiled: pointer load, add from the line, loop unrolled x8; + the sample's own at 4K")
+    sig(_k, OUT, "instructions", "approx", {"mid": 2.516, "beyond": 2.501}, 0.05,
+        hw_tolerance=None, why="as compiled: pointer load, add from the line, loop unrolled x8")
+    sig(_k, "l1", "instructions", "approx", 3.5, 0.2, hw_tolerance=None,
+        why="as compiled, + the sample's own ~60-70 Ir over only 64 loads (harness build flags)")
     sig(_k, ALL, "branches", "approx", {"l1": 0.234, "mid": 0.127, "beyond": 0.125}, 0.01,
         hw_tolerance=None, why="as compiled: one per 8 loads; + the sample's own at 4K")
     sig(_k, ALL, "branch_misses", "per_run_max", 0.0, 16, hw_tolerance=32,
