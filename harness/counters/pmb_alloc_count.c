@@ -1,7 +1,5 @@
 #include "pmb_alloc_count.h"
 
-#include <errno.h>
-
 #include <stddef.h>
 #include <string.h>
 
@@ -13,14 +11,6 @@ int __real_posix_memalign(void **memptr, size_t alignment, size_t size);
 void *__real_aligned_alloc(size_t alignment, size_t size);
 
 static _Thread_local struct pmb_alloc_count counts;
-
-/* 1 when an allocation was refused, without a branch: the wrappers sit in
- * kernels' inner loops, and a branch more changes the simulator's branch
- * counts (stack_heap/heap's signature). */
-static inline uint64_t refused(int null_result, int asked)
-{
-	return (uint64_t)null_result & (uint64_t)asked;
-}
 
 struct pmb_alloc_count pmb_alloc_count_thread(void)
 {
@@ -34,7 +24,6 @@ void *__wrap_malloc(size_t size)
 		counts.allocs++;
 		counts.bytes += size;
 	}
-	counts.failed += refused(p == NULL, size != 0);
 	return p;
 }
 
@@ -45,7 +34,6 @@ void *__wrap_calloc(size_t nmemb, size_t size)
 		counts.allocs++;
 		counts.bytes += nmemb * size;
 	}
-	counts.failed += refused(p == NULL, (nmemb != 0) & (size != 0));
 	return p;
 }
 
@@ -59,7 +47,6 @@ void *__wrap_realloc(void *ptr, size_t size)
 			counts.allocs++;
 		counts.bytes += size;
 	}
-	counts.failed += refused(p == NULL, size != 0);
 	return p;
 }
 
@@ -77,7 +64,6 @@ int __wrap_posix_memalign(void **memptr, size_t alignment, size_t size)
 		counts.allocs++;
 		counts.bytes += size;
 	}
-	counts.failed += refused(rc == ENOMEM, 1);
 	return rc;
 }
 
@@ -88,7 +74,6 @@ void *__wrap_aligned_alloc(size_t alignment, size_t size)
 		counts.allocs++;
 		counts.bytes += size;
 	}
-	counts.failed += refused(p == NULL, size != 0);
 	return p;
 }
 

@@ -16,7 +16,6 @@ struct pmb_alloc_count {
 	uint64_t reallocs;    /* realloc of an existing block */
 	uint64_t frees;       /* free of a non-NULL pointer */
 	uint64_t bytes;       /* bytes requested by allocs and reallocs */
-	uint64_t failed;      /* allocations refused (out of memory, ulimit -v) */
 };
 
 /* The calling thread's running totals since it started. */
