@@ -283,6 +283,7 @@ help:
 	@echo "  make plugin-example     build docs/examples/plugin out of tree: a --kernel-lib kernel"
 	@echo "  make region-example     build docs/examples/region out of tree: a region-instrumented program"
 	@echo "  make deps / deps-test / deps-bench / deps-browser / deps-profile / deps-pmu   install Debian packages"
+	@echo "  make fixtures           regenerate tests/fixtures/run-* from the real binary (after a schema change)"
 	@echo "  make clean              remove build/ (results/ stay)"
 	@echo "  make help               this list"
 	@echo "  building blocks: build build-one test-build check-asan-build fuzz-build fuzz-replay"

@@ -26,6 +26,7 @@ Standard library only, so it runs before the test dependencies exist.
 import argparse
 import csv
 import datetime
+import functools
 import json
 import math
 import os
@@ -39,6 +40,7 @@ import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))  # the pmubench package: its loader
 
 P1_RATIO_MAX = 1.2          # harness overhead / raw read cost
 P1_EMPTY_MAX_NS = 0.01      # "~0 ns/elem" for the empty kernel
@@ -150,9 +152,17 @@ def likwid_ns_per_elem(parsed):
         return math.nan
 
 
-def read_summary(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+@functools.lru_cache(maxsize=8)
+def read_run(run_dir):
+    """A finished run through pmubench.load (the one reader): (summary, raw)
+    as lists of dicts, numbers as numbers, NaN where a cell is empty."""
+    from pmubench.load import load_run
+    run = load_run(run_dir, warn=lambda m: None)
+    return run.summary.to_dict("records"), run.raw.to_dict("records")
+
+
+def read_summary(run_dir):
+    return read_run(run_dir)[0]
 
 
 def fnum(s):
@@ -167,7 +177,7 @@ def metric_rows(summary, metric="ns_per_elem", kernel=None):
     (kernel/variant, size_bytes)."""
     out = {}
     for r in summary:
-        if r["metric"] != metric or r["thread"] != "0" or r["threads"] != "1":
+        if r["metric"] != metric or int(r["thread"]) != 0 or int(r["threads"]) != 1:
             continue
         if kernel and r["kernel"] != kernel:
             continue
@@ -185,7 +195,7 @@ def preempted_split(raw):
     """Samples of one point split by the context_switches counter (the
     perf software counter, available even without a PMU): how many were
     switched out, and the CV and median of the others."""
-    known = [r for r in raw if r.get("context_switches", "") != ""]
+    known = [r for r in raw if not math.isnan(fnum(r.get("context_switches")))]
     clean = [fnum(r["ns_per_elem"]) for r in known if fnum(r["context_switches"]) == 0]
     npre = len(known) - len(clean)
     cv = (statistics.stdev(clean) / statistics.mean(clean)
@@ -207,7 +217,7 @@ def sampled_seconds(raw_rows):
     from raw rows (thread 0 only: threads of a point run side by side)."""
     out = {}
     for r in raw_rows:
-        if r["thread"] != "0":
+        if int(r["thread"]) != 0:
             continue
         k = ("%s/%s" % (r["kernel"], r["variant"]), int(r["size_bytes"]))
         out[k] = out.get(k, 0.0) + fnum(r["ns"]) / 1e9
@@ -215,9 +225,7 @@ def sampled_seconds(raw_rows):
 
 
 def read_raw(run_dir, size_bytes):
-    path = os.path.join(run_dir, "size-%d.csv" % size_bytes)
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+    return [r for r in read_run(run_dir)[1] if int(r["size_bytes"]) == size_bytes]
 
 
 def format_table(rows):
@@ -367,7 +375,7 @@ class Bench:
                                                      p.stderr.strip()[-500:]))
         with open(os.path.join(run_dir, "meta.json")) as f:
             meta = json.load(f)
-        summary = read_summary(os.path.join(run_dir, "summary.csv"))
+        summary = read_summary(run_dir)
         if p.returncode != 0:
             self.say("warning: %s exited %d: %s" % (name, p.returncode, p.stderr.strip()[-300:]))
         self.say("  %s: %.1f s, other load %.2f cores" % (name, ld.wall, ld.other_cores))
@@ -432,7 +440,7 @@ class Bench:
             raw_ns = []
             for s in (parse_size(x) for x in P1_SIZES.split(",")):
                 raw_ns += [fnum(r["ns"]) for r in read_raw(run_dir1, s)
-                           if r["iters"] == "1" and r["thread"] == "0"]
+                           if int(r["iters"]) == 1 and int(r["thread"]) == 0]
             med = statistics.median(raw_ns) if raw_ns else math.nan
             resid = med - ovh1
             rel = resid / ovh1 if ovh1 else math.nan
@@ -463,7 +471,7 @@ class Bench:
                 rcv = robust_cv(med, fnum(r["mad"]))
                 variant = kv.split("/", 1)[1]
                 raw = [x for x in read_raw(run_dir, sb)
-                       if x["variant"] == variant and x["thread"] == "0"]
+                       if x["variant"] == variant and int(x["thread"]) == 0]
                 pre = preempted_split(raw)
                 st = judge(cv, P2_CV_MAX[label])
                 failed |= st == "FAIL"
@@ -626,12 +634,7 @@ class Bench:
                           started=meta.get("started_utc"), finished=meta.get("finished_utc"))
             shutil.copy(m, os.path.join(self.dir, "runs", "p4-%s-meta.json" % config))
             # Where the time went: seconds inside samples, by size.
-            raw = []
-            for f in os.listdir(os.path.join(tmp, d)):
-                if f.startswith("size-") and f.endswith(".csv"):
-                    with open(os.path.join(tmp, d, f), newline="") as fh:
-                        raw += list(csv.DictReader(fh))
-            sec = sampled_seconds(raw)
+            sec = sampled_seconds(read_run(os.path.join(tmp, d))[1])
             by_size = {}
             for (k, sz), v in sec.items():
                 by_size[sz] = by_size.get(sz, 0.0) + v

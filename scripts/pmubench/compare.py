@@ -1,5 +1,10 @@
 #!/usr/bin/python3
-"""Compare two pmubench runs (or two flag sets of one run), sample by sample."""
+"""Compare two pmubench runs (or two flag sets of one run).
+
+The figures are the harness's: each point's median and CI come from
+summary.csv, its samples from the raw files' per-element metric columns.
+The arithmetic here is the comparison only: the ratio of the two medians,
+a bootstrap CI of that ratio and a Mann-Whitney U test (scipy.stats)."""
 
 import argparse
 import csv
@@ -8,10 +13,10 @@ import os
 import sys
 import zlib
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from pmubench.load import (METRICS, PmbError, fmt_bytes, load_run,  # noqa: E402
-                      metric_unit, metric_values, primary_rows, scripts_main)
+from pmubench.load import (PmbError, fmt_bytes, group_rows, load_run, metric_label,
+                           metric_unit, scripts_main)
 
 KEY = ["kernel", "variant", "size_bytes", "threads"]
 CSV_COLUMNS = ["kernel", "variant", "size_bytes", "cache_level", "threads",
@@ -74,55 +79,83 @@ def mann_whitney_p(a, b):
     return 1.0 if math.isnan(p) else p
 
 
-def ratio_ci(a, b, seed, n_boot=2000, conf=0.95):
-    """Percentile bootstrap CI of median(b)/median(a); a and b resampled
-    independently with a seeded generator (deterministic)."""
-    rng = np.random.default_rng(seed)
+RESAMPLES = 2000  # bootstrap resamples of a ratio (--resamples)
+
+
+def ratio_ci(a, b, seed, n_resamples=RESAMPLES, conf=0.95):
+    """Percentile bootstrap CI of median(b)/median(a), the samples of a and b
+    resampled independently (scipy.stats.bootstrap, seeded: deterministic).
+    The one bootstrap in the scripts: a CI of a ratio between two runs,
+    which no single run's summary can give."""
+    from scipy.stats import bootstrap
     if len(a) < 2 or len(b) < 2:
         return math.nan, math.nan
-    ma = np.median(a[rng.integers(0, len(a), size=(n_boot, len(a)))], axis=1)
-    mb = np.median(b[rng.integers(0, len(b), size=(n_boot, len(b)))], axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = mb / ma
-    r = r[np.isfinite(r)]
-    if not len(r):
+
+    def ratio(x, y, axis=-1):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.median(y, axis=axis) / np.median(x, axis=axis)
+
+    res = bootstrap((np.asarray(a, float), np.asarray(b, float)), ratio, vectorized=True,
+                    paired=False, n_resamples=n_resamples, confidence_level=conf,
+                    method="percentile", random_state=np.random.default_rng(seed))
+    lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
         return math.nan, math.nan
-    q = (1 - conf) / 2
-    return float(np.quantile(r, q)), float(np.quantile(r, 1 - q))
+    return lo, hi
 
 
 def key_seed(seed, key):
     return (seed * 1000003 + zlib.crc32(repr(key).encode())) & 0xFFFFFFFF
 
 
+class Side:
+    """One side of a comparison: a run's group rows (summary and raw) of one
+    flag set."""
+
+    def __init__(self, run, summary, raw):
+        self.run, self.summary, self.raw = run, summary, raw
+
+
 def select(run, flagset, which):
-    raw = run.raw
-    flagsets = sorted(raw["flagset"].unique())
+    flagsets = sorted(run.summary["flagset"].unique())
+    s, raw = run.summary, run.raw
     if flagset is not None:
         if flagset not in flagsets:
             raise PmbError("run %s (%s) has no flagset %r; it has: %s"
                            % (which, run.name, flagset, ", ".join(flagsets)))
-        raw = raw[raw["flagset"] == flagset]
+        s, raw = s[s["flagset"] == flagset], raw[raw["flagset"] == flagset]
     elif len(flagsets) > 1:
         raise PmbError("run %s (%s) holds several flagsets (%s); choose two "
                        "with --flagsets X,Y" % (which, run.name, ", ".join(flagsets)))
-    raw = primary_rows(raw)
+    raw = group_rows(raw)
     nbad = int((raw["valid"] != 1).sum())
     if nbad:
-        print("note: run %s: ignoring %d sample(s) that failed the self-check"
-              % (which, nbad), file=sys.stderr)
-    return raw[raw["valid"] == 1]
+        print("note: run %s: %d sample(s) failed the self-check; the tests leave "
+              "them out" % (which, nbad), file=sys.stderr)
+    return Side(run, group_rows(s), raw[raw["valid"] == 1])
 
 
-def groups(raw, metric):
-    vals = metric_values(raw, metric)
+def groups(side, metric):
+    """{key: point} for one metric; a point is the summary's figures
+    (median, ci_low, ci_high, samples, cache_level) and "values", the
+    metric's per-sample values from the raw rows (for the tests)."""
+    side.run.metric(metric)  # an unknown metric is an error naming the run's
+    s = side.summary[side.summary["metric"] == metric]
+    raw = side.raw
+    values = {}
+    if metric in raw.columns:
+        for key, g in raw.groupby(KEY, sort=True):
+            values[key] = g[metric].dropna().to_numpy(float)
     out = {}
-    levels = {}
-    for key, idx in raw.groupby(KEY, sort=True).groups.items():
-        v = vals.loc[idx].dropna().to_numpy(float)
-        out[key] = v
-        levels[key] = raw.loc[idx, "cache_level"].iloc[0]
-    return out, levels
+    for r in s.itertuples(index=False):
+        key = (r.kernel, r.variant, int(r.size_bytes), int(r.threads))
+        have = r.samples > 0 and not math.isnan(r.median)
+        out[key] = dict(median=float(r.median) if have else math.nan,
+                        ci_low=float(r.ci_low) if have else math.nan,
+                        ci_high=float(r.ci_high) if have else math.nan,
+                        samples=int(r.samples), cache_level=r.cache_level,
+                        values=values.get(key, np.array([])) if have else np.array([]))
+    return out
 
 
 def describe(run, raw, flagset):
@@ -139,23 +172,24 @@ def describe(run, raw, flagset):
     }
 
 
-def compare(ga, gb, la, metric, threshold, alpha, seed):
+def compare(ga, gb, metric, threshold, alpha, seed, n_resamples=RESAMPLES):
     rows = []
     for key in sorted(set(ga) & set(gb)):
-        a, b = ga[key], gb[key]
+        pa, pb = ga[key], gb[key]
+        a, b = pa["values"], pb["values"]
         kernel, variant, size, threads = key
         row = dict(kernel=kernel, variant=variant, size_bytes=int(size),
-                   cache_level=la.get(key, ""), threads=int(threads),
-                   metric=metric, samples_a=len(a), samples_b=len(b))
-        if not len(a) or not len(b):
+                   cache_level=pa["cache_level"], threads=int(threads),
+                   metric=metric, samples_a=pa["samples"], samples_b=pb["samples"])
+        if math.isnan(pa["median"]) or math.isnan(pb["median"]):
             row.update(median_a=math.nan, median_b=math.nan, ratio=math.nan,
                        ci_low=math.nan, ci_high=math.nan, change_pct=math.nan,
                        p_value=math.nan, verdict="n/a")
             rows.append(row)
             continue
-        ma, mb = float(np.median(a)), float(np.median(b))
+        ma, mb = pa["median"], pb["median"]
         ratio = mb / ma if ma else (1.0 if mb == ma else math.inf)
-        lo, hi = ratio_ci(a, b, key_seed(seed, key))
+        lo, hi = ratio_ci(a, b, key_seed(seed, key), n_resamples)
         p = mann_whitney_p(a, b)
         row.update(median_a=ma, median_b=mb, ratio=ratio, ci_low=lo,
                    ci_high=hi, change_pct=(ratio - 1) * 100, p_value=p)
@@ -280,7 +314,7 @@ def write_csv(rows, path, columns=None):
                        % (path, e.strerror or e))
 
 
-def plot_overlay(ga, gb, metric, label_a, label_b, caches, path):
+def plot_overlay(ga, gb, metric, unit, label_a, label_b, caches, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -301,9 +335,9 @@ def plot_overlay(ga, gb, metric, label_a, label_b, caches, path):
             colour = PALETTE[i % len(PALETTE)]
             label = variant + (" (%d thr)" % threads if multi else "")
             for g, style, tag, mk in ((ga, "-", label_a, "o"), (gb, "--", label_b, "s")):
-                pts = sorted((k[2], float(np.median(v))) for k, v in g.items()
+                pts = sorted((k[2], p["median"]) for k, p in g.items()
                              if k[0] == kernel and k[1] == variant
-                             and k[3] == threads and len(v))
+                             and k[3] == threads and not math.isnan(p["median"]))
                 if not pts:
                     continue
                 x, y = zip(*pts)
@@ -322,7 +356,7 @@ def plot_overlay(ga, gb, metric, label_a, label_b, caches, path):
         ax.set_ylim(bottom=0)
         ax.set_title("%s \u2014 %s" % (kernel, metric), loc="left", fontweight="bold")
         ax.set_xlabel("working-set size")
-        ax.set_ylabel(metric_unit(metric))
+        ax.set_ylabel(unit)
         ax.grid(alpha=0.25)
         ax.legend(fontsize=7.5, frameon=False, loc="upper left",
                   bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
@@ -341,20 +375,20 @@ def plot_overlay(ga, gb, metric, label_a, label_b, caches, path):
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(
         description="Compare two pmubench runs A and B (or two flag sets of "
-                    "one run) from their raw samples. For each kernel x "
-                    "variant x size x threads present in both: medians, the "
-                    "ratio B/A with a seeded 95% bootstrap CI, a two-sided "
-                    "Mann-Whitney U p-value, its Benjamini-Hochberg q-value over "
-                    "all points compared, and a verdict: 'slower'/'faster' "
-                    "when q < ALPHA, |B/A - 1| > THRESHOLD % and the CI of B/A "
-                    "excludes 1, else 'same' (two runs of one build: no "
-                    "verdicts but by chance at rate ALPHA overall). "
-                    "Multi-thread samples are compared on their 'all' "
-                    "(aggregate) rows.",
-        epilog="examples:\n"
-               "  compare.py results/run-old results/run-new\n"
-               "  compare.py results/run --flagsets O0,O3-native --csv cmp.csv\n"
-               "  compare.py A B --fail-on-regression 5    # CI gate\n"
+                    "one run). For each kernel x variant x size x threads "
+                    "present in both: the medians of summary.csv, the ratio "
+                    "B/A with a seeded 95% bootstrap CI over the raw samples, "
+                    "a two-sided Mann-Whitney U p-value, its Benjamini-Hochberg "
+                    "q-value over all points compared, and a verdict: "
+                    "'slower'/'faster' when q < ALPHA, |B/A - 1| > THRESHOLD % "
+                    "and the CI of B/A excludes 1, else 'same' (two runs of one "
+                    "build: no verdicts but by chance at rate ALPHA overall). "
+                    "Multi-thread points are compared on their aggregate rows "
+                    "(thread -1).",
+        epilog="examples (PYTHONPATH=scripts python3 -m pmubench.compare ...):\n"
+               "  compare results/run-old results/run-new\n"
+               "  compare results/run --flagsets O0,O3-native --csv cmp.csv\n"
+               "  compare A B --fail-on-regression 5    # CI gate\n"
                "exit status: 0 ok; 1 a significant slowdown exceeds "
                "--fail-on-regression; 2 bad input.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -375,10 +409,9 @@ def parse_args(argv=None):
                          "(default results)")
     ap.add_argument("--run", metavar="DIR",
                     help="B when A is omitted (default: the newest run in --results)")
-    ap.add_argument("--metric", default="ns_per_elem", choices=METRICS,
-                    metavar="METRIC",
-                    help="metric to compare (default ns_per_elem); one of: "
-                         + ", ".join(METRICS))
+    ap.add_argument("--metric", default="ns_per_elem", metavar="METRIC",
+                    help="metric to compare, a name of the run's schema "
+                         "(pmubench --schema; default ns_per_elem)")
     ap.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
                     metavar="PCT",
                     help="minimum effect in %%: smaller changes are 'same' "
@@ -389,6 +422,9 @@ def parse_args(argv=None):
                          "default %g)" % DEFAULT_ALPHA)
     ap.add_argument("--seed", type=int, default=1,
                     help="bootstrap seed (default 1; same seed, same CIs)")
+    ap.add_argument("--resamples", type=int, default=RESAMPLES,
+                    help="bootstrap resamples for the CI of each ratio "
+                         "(default %d)" % RESAMPLES)
     ap.add_argument("--csv", metavar="OUT", help="also write the table as CSV "
                     "('-' for stdout, replacing the table)")
     ap.add_argument("--plot", metavar="OUT",
@@ -431,13 +467,13 @@ def main(argv=None):
     run_a = load_run(args.a)
     run_b = run_a if same_run else load_run(args.b)
     fa, fb = args.flagsets or (None, None)
-    raw_a = select(run_a, fa, "A")
-    raw_b = select(run_b, fb, "B")
+    side_a = select(run_a, fa, "A")
+    side_b = select(run_b, fb, "B")
     label_a = run_a.name + (" [%s]" % fa if fa else "")
     label_b = run_b.name + (" [%s]" % fb if fb else "")
 
-    ga, la = groups(raw_a, args.metric)
-    gb, _ = groups(raw_b, args.metric)
+    ga = groups(side_a, args.metric)
+    gb = groups(side_b, args.metric)
     common = set(ga) & set(gb)
     if not common:
         def what(g):
@@ -452,17 +488,18 @@ def main(argv=None):
 
     if args.fail_on_regression is not None:
         args.threshold = max(args.threshold, args.fail_on_regression)
-    rows = compare(ga, gb, la, args.metric, args.threshold, args.alpha, args.seed)
+    rows = compare(ga, gb, args.metric, args.threshold, args.alpha, args.seed,
+                   args.resamples)
     counted = [r for r in rows if r["verdict"] != "n/a"]
     if not counted:
         side = "A" if all(r["samples_a"] == 0 for r in rows) else "B"
         run = run_a if side == "A" else run_b
         counter = args.metric[: -len("_per_elem")]
-        reason = run.counter_info(counter).get("reason") or "no samples"
+        reason = run.counter_info(counter).get("reason") or "no samples in summary.csv"
         raise PmbError("metric %s was not counted in run %s (%s); pick another "
                        "with --metric" % (args.metric, side, reason))
 
-    da, db = describe(run_a, raw_a, fa), describe(run_b, raw_b, fb)
+    da, db = describe(run_a, side_a.raw, fa), describe(run_b, side_b.raw, fb)
     to_stdout = args.csv != "-"
     out = sys.stdout if to_stdout else sys.stderr
     print("A: %s  (%s, %s)" % (label_a, da["run_id"], da["compiler"]), file=out)
@@ -480,15 +517,17 @@ def main(argv=None):
     elif da["cflags"] != db["cflags"]:
         print("note: cflags differ: A '%s', B '%s'"
               % (da["cflags"], db["cflags"]), file=out)
-    print("metric: %s (%s); ratio B/A, >1 means B is slower"
-          % (args.metric, metric_unit(args.metric)), file=out)
+    print("metric: %s, %s; medians and CIs of summary.csv, on the rows that "
+          "stand for each point (thread -1 when threads > 1)"
+          % (metric_label(run_a, args.metric), metric_unit(run_a, args.metric)), file=out)
+    print("ratio B/A, >1 means B is larger (slower for a time)", file=out)
     only_a, only_b = len(set(ga) - common), len(set(gb) - common)
     print("", file=out)
 
     colour = (args.color == "always"
               or (args.color == "auto" and out.isatty()
                   and not os.environ.get("NO_COLOR")))
-    print_table(rows, metric_unit(args.metric), colour, out)
+    print_table(rows, metric_unit(run_a, args.metric), colour, out)
     n = {v: sum(1 for r in rows if r["verdict"] == v)
          for v in ("slower", "faster", "same", "n/a")}
     print("", file=out)
@@ -506,7 +545,8 @@ def main(argv=None):
         write_csv(rows, args.csv)
     if args.plot:
         caches = run_a.caches()
-        plot_overlay(ga, gb, args.metric, label_a, label_b, caches, args.plot)
+        plot_overlay(ga, gb, args.metric, metric_unit(run_a, args.metric), label_a, label_b,
+                     caches, args.plot)
         print("plot: %s" % args.plot, file=out)
 
     if args.fail_on_regression is not None:

@@ -2,10 +2,12 @@
 """Compare N pmubench runs grouped by CPU (meta.json cpu_model, and the
 microcode, CPU flags and run name where runs of one model differ).
 
-Runs of one group are pooled (their samples together, plus the spread of
-the per-run medians); each group is compared with a baseline group the way
-compare.py compares two runs: median ratio with a seeded 95% bootstrap CI,
-a Mann-Whitney U p-value and compare.decide's verdict.  Used by scripts/cluster/slurm-gather to
+A group of one run shows that run's summary.csv median and CI.  A group of
+several runs shows the median of their pooled samples (the raw per-element
+values the harness wrote) and the spread of the per-run medians, without a
+CI.  Each group is compared with a baseline group the way compare.py
+compares two runs: ratio of the medians with a seeded 95% bootstrap CI over
+the pooled samples, a Mann-Whitney U p-value and compare.decide's verdict.  Used by scripts/cluster/slurm-gather to
 compare the nodes of a cluster; works on any run directories.
 """
 
@@ -14,12 +16,12 @@ import math
 import os
 import sys
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from pmubench.load import (METRICS, PmbError, bootstrap_median_ci,  # noqa: E402
-                      load_run, metric_unit, scripts_main)
-from pmubench.compare import (DEFAULT_ALPHA, DEFAULT_THRESHOLD, bench_name,  # noqa: E402
-                              decide, fmt_num, fmt_p, groups, key_seed, rule_text, mann_whitney_p, ratio_ci, select, write_csv)
+from pmubench.load import PmbError, load_run, metric_unit, scripts_main
+from pmubench.compare import (DEFAULT_ALPHA, DEFAULT_THRESHOLD, bench_name, decide,
+                              fmt_num, fmt_p, groups, key_seed, mann_whitney_p,
+                              ratio_ci, rule_text, select, write_csv)
 
 CSV_COLUMNS = ["group", "cpu_model", "cpu_microcode", "name", "runs", "hosts",
                "kernel", "variant", "size_bytes", "cache_level", "threads",
@@ -71,24 +73,40 @@ def group_key(f):
 
 
 def group_runs(runs, metric, flagset=None):
-    """{label: {"runs": [Run], "facts": {...}, "values": {key: [array per
-    run]}, "levels": {key: level}}} in first-seen order, one entry per
-    group (run_facts)."""
+    """{label: {"runs": [Run], "facts": {...}, "points": {key: [point per
+    run]}}} in first-seen order, one entry per group (run_facts); a point
+    is compare.groups's (the summary's figures and the raw samples)."""
     facts = [run_facts(r) for r in runs]
     labels = group_labels(facts)
     models = {}
     for run, f in zip(runs, facts):
-        raw = select(run, flagset, run.name)
-        g, levels = groups(raw, metric)
-        m = models.setdefault(labels[group_key(f)],
-                              {"runs": [], "facts": f, "values": {}, "levels": {},
-                               "raw": []})
+        g = groups(select(run, flagset, run.name), metric)
+        m = models.setdefault(labels[group_key(f)], {"runs": [], "facts": f, "points": {}})
         m["runs"].append(run)
-        m["raw"].append(raw)
-        for key, v in g.items():
-            m["values"].setdefault(key, []).append(v)
-        m["levels"].update(levels)
+        for key, p in g.items():
+            m["points"].setdefault(key, []).append(p)
     return models
+
+
+def pooled(points):
+    """(median, ci_low, ci_high, samples, per-run medians, pooled values) of
+    one group at one key: one run's summary figures as they are; several
+    runs' pooled samples' median, no CI."""
+    have = [p for p in points if not math.isnan(p["median"])]
+    if not have:
+        return math.nan, math.nan, math.nan, 0, [], np.array([])
+    values = np.concatenate([p["values"] for p in have])
+    meds = [p["median"] for p in have]
+    samples = sum(p["samples"] for p in have)
+    if len(have) == 1:
+        p = have[0]
+        return p["median"], p["ci_low"], p["ci_high"], samples, meds, values
+    med = float(np.median(values)) if len(values) else math.nan
+    return med, math.nan, math.nan, samples, meds, values
+
+
+def unit_of(models, metric):
+    return metric_unit(next(iter(models.values()))["runs"][0], metric)
 
 
 def hosts_of(m):
@@ -110,19 +128,14 @@ def compare_models(models, metric, baseline=None, seed=1, alpha=DEFAULT_ALPHA, t
                            % (baseline, "nothing" if not hits else "several",
                               "; ".join(names)))
         base = hits[0]
-    rng = np.random.default_rng(seed)
-    keys = sorted({k for m in models.values() for k in m["values"]})
-    levels = {}
-    for m in models.values():
-        levels.update(m["levels"])
+    keys = sorted({k for m in models.values() for k in m["points"]})
+    levels = {k: p[0]["cache_level"] for m in models.values() for k, p in m["points"].items()}
     rows, contenders = [], []
     for key in keys:
-        bvals = models[base]["values"].get(key)
-        b = np.concatenate(bvals) if bvals else np.array([])
+        mb, _, _, _, _, b = pooled(models[base]["points"].get(key, []))
         for name in names:
             m = models[name]
-            per_run = [v for v in m["values"].get(key, []) if len(v)]
-            v = np.concatenate(per_run) if per_run else np.array([])
+            med, lo, hi, samples, run_meds, v = pooled(m["points"].get(key, []))
             kernel, variant, size, threads = key
             row = dict(group=name, cpu_model=m["facts"]["cpu_model"],
                        cpu_microcode=m["facts"]["cpu_microcode"],
@@ -130,23 +143,19 @@ def compare_models(models, metric, baseline=None, seed=1, alpha=DEFAULT_ALPHA, t
                        hosts=" ".join(hosts_of(m)),
                        kernel=kernel, variant=variant, size_bytes=int(size),
                        cache_level=levels.get(key, ""), threads=int(threads),
-                       metric=metric, samples=len(v), baseline=base,
+                       metric=metric, samples=samples, baseline=base,
                        median=math.nan, ci_low=math.nan, ci_high=math.nan,
                        run_median_min=math.nan, run_median_max=math.nan,
                        ratio=math.nan, ratio_ci_low=math.nan,
                        ratio_ci_high=math.nan, p_value=math.nan, q_value=math.nan,
                        change_pct=math.nan, verdict="n/a")
             rows.append(row)
-            if not len(v):
+            if math.isnan(med):
                 continue
-            med = float(np.median(v))
-            lo, hi = bootstrap_median_ci(v, rng)
-            run_meds = [float(np.median(x)) for x in per_run]
             row.update(median=med, ci_low=lo, ci_high=hi,
                        run_median_min=min(run_meds), run_median_max=max(run_meds))
-            if not len(b):
+            if math.isnan(mb):
                 continue
-            mb = float(np.median(b))
             row["ratio"] = med / mb if mb else math.nan
             if name == base:
                 row.update(ratio_ci_low=1.0, ratio_ci_high=1.0, p_value=1.0,
@@ -169,7 +178,7 @@ def format_table(rows, models, base, metric, alpha=DEFAULT_ALPHA, threshold=DEFA
     out = ["metric: %s (%s); medians pooled over the runs of each group; "
            "ratio = group / baseline (>1: slower than baseline); verdict "
            "as make compare: %s"
-           % (metric, metric_unit(metric), rule_text(alpha, threshold))]
+           % (metric, unit_of(models, metric), rule_text(alpha, threshold))]
     for n in names:
         m = models[n]
         out.append("%s = %s%s: %d run(s) on %s" % (
@@ -264,7 +273,7 @@ def plot_models(rows, models, metric, path):
         ax.set_ylim(bottom=0)
         ax.set_title("%s \u2014 %s" % (kernel, metric), loc="left", fontweight="bold")
         ax.set_xlabel("working-set size")
-        ax.set_ylabel(metric_unit(metric))
+        ax.set_ylabel(unit_of(models, metric))
         ax.grid(alpha=0.25)
         ax.legend(fontsize=7, frameon=False, loc="upper left",
                   bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
@@ -286,19 +295,24 @@ def plot_heatmap(models, base, metric, path, alpha=DEFAULT_ALPHA, threshold=DEFA
     """The kernel x group view of pmubench.heatmap (the report's flag-set
     heatmap): one column per group against the baseline group, its runs'
     samples pooled; False when there is one group only."""
-    import pandas as pd
     import matplotlib.pyplot as plt
     from pmubench import heatmap
     if len(models) < 2:
         return False
     tags = {n: "M%d" % (i + 1) for i, n in enumerate(models)}
 
-    def pooled(n):
-        return pd.concat(models[n]["raw"], ignore_index=True)
+    def pooled_points(n):
+        """The group's points as compare.groups gives them for one run."""
+        out = {}
+        for key, pts in models[n]["points"].items():
+            med, lo, hi, samples, _, values = pooled(pts)
+            out[key] = dict(median=med, ci_low=lo, ci_high=hi, samples=samples,
+                            cache_level=pts[0]["cache_level"], values=values)
+        return out
     # columns by tag (the labels can be long); the key in the title, as
     # the table's M1 = ... lines
-    cols = [(tags[n], pooled(n)) for n in models if n != base]
-    levels, rows, labels, cells = heatmap.matrix(cols, (tags[base], pooled(base)),
+    cols = [(tags[n], pooled_points(n)) for n in models if n != base]
+    levels, rows, labels, cells = heatmap.matrix(cols, (tags[base], pooled_points(base)),
                                                  metric, alpha, threshold, seed)
     if not levels:
         return False
@@ -350,7 +364,8 @@ def main(argv=None):
         epilog="example: compare_many.py results/slurm-42/task-*/ci-*/ "
                "--csv cmp.csv --plot cmp.png")
     ap.add_argument("runs", nargs="+", metavar="RUN_DIR")
-    ap.add_argument("--metric", default="ns_per_elem", choices=METRICS, metavar="METRIC")
+    ap.add_argument("--metric", default="ns_per_elem", metavar="METRIC",
+                    help="a metric of the runs' schema (default ns_per_elem)")
     ap.add_argument("--baseline", metavar="TEXT",
                     help="baseline group: a substring of its label "
                          "(default: the group of the first run)")

@@ -7,8 +7,9 @@ ns_per_elem (column / reference) at the largest size of that level both
 measured, with the 95 % bootstrap CI and the verdict of compare.py's one
 rule (compare.decide over all the cells together: Benjamini-Hochberg,
 minimum effect, CI excluding 1), single thread.
-Nothing is recomputed that the harness wrote: the samples are the raw
-rows, the statistics compare.py's.
+Nothing is recomputed that the harness wrote: the medians are summary.csv's,
+the samples the raw rows' per-element values, the ratio statistics
+compare.py's.
 """
 
 import math
@@ -20,29 +21,27 @@ from matplotlib.colors import LogNorm  # noqa: E402
 import numpy as np  # noqa: E402
 
 from pmubench.compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD, compare, decide  # noqa: E402
-from pmubench.load import CACHE_LEVELS, fmt_bytes, primary_rows  # noqa: E402
+from pmubench.load import CACHE_LEVELS, fmt_bytes  # noqa: E402
 
 
-def _groups(raw, metric):
-    """{(kernel, variant, size): samples} of single-thread valid rows, and
-    {size: cache level}."""
-    from pmubench.compare import groups
-    raw = primary_rows(raw)
-    raw = raw[(raw["valid"] == 1) & (raw["threads"] == 1)]
-    g, levels = groups(raw, metric)
-    return ({(k[0], k[1], int(k[2])): v for k, v in g.items()},
-            {int(k[2]): lv for k, lv in levels.items()})
+def _single_thread(points):
+    """{(kernel, variant, size): point} of the single-thread points of a
+    compare.groups dict, and {size: cache level}."""
+    return ({(k[0], k[1], int(k[2])): p for k, p in points.items() if k[3] == 1},
+            {int(k[2]): p["cache_level"] for k, p in points.items()})
 
 
 def matrix(columns, reference, metric="ns_per_elem", alpha=DEFAULT_ALPHA,
            threshold=DEFAULT_THRESHOLD, seed=1):
-    """columns: [(label, raw frame)], reference: (label, raw frame).
-    Returns (levels, rows, labels, cells) with cells[level][(row, label)] =
+    """columns: [(label, points)], reference: (label, points); points as
+    compare.groups returns them for a side (one flag set or run) and one
+    metric (compare_many pools a group's runs the same way).  Returns
+    (levels, rows, labels, cells) with cells[level][(row, label)] =
     dict(ratio, ci_low, ci_high, verdict, size)."""
-    ref, ref_levels = _groups(reference[1], metric)
+    ref, ref_levels = _single_thread(reference[1])
     cells, rows, tested = {}, set(), []
-    for label, raw in columns:
-        g, _ = _groups(raw, metric)
+    for label, points in columns:
+        g, _ = _single_thread(points)
         for level in CACHE_LEVELS:
             for kv in {(k[0], k[1]) for k in g}:
                 sizes = [s for (k, v, s) in g if (k, v) == kv and ref_levels.get(s) == level
@@ -52,7 +51,7 @@ def matrix(columns, reference, metric="ns_per_elem", alpha=DEFAULT_ALPHA,
                 size = max(sizes)
                 key = (kv[0], kv[1], size, 1)
                 r = compare({key: ref[(kv[0], kv[1], size)]}, {key: g[(kv[0], kv[1], size)]},
-                            {key: level}, metric, threshold, alpha, seed)[0]
+                            metric, threshold, alpha, seed)[0]
                 if math.isnan(r["ratio"]):
                     continue
                 cells.setdefault(level, {})[("%s/%s" % kv, label)] = r

@@ -1,110 +1,54 @@
 #!/usr/bin/python3
-"""Read one pmubench run directory into pandas frames.
+"""Read one pmubench run directory into pandas frames: the one reader.
 
-This is the only module that knows the on-disk layout of a run directory
-(results/<config>-<host>-<UTC timestamp>/):
+A run directory (results/<config>-<host>-<UTC timestamp>/) holds
 
-    size-<bytes>.csv   raw samples, one file per input size (schema_version 1)
-    summary.csv        per-(kernel, variant, size, threads, thread, metric) stats
-    meta.json          machine, compiler, counters, completeness
+    size-<bytes>.csv   raw samples, one row per thread and sample
+    summary.csv        one row per point, thread and metric: the harness's
+                       medians, CIs and spread
+    meta.json          machine, compiler, counters, completeness and the schema
 
-Every other script imports it:
+The harness owns every number and the schema that names them.  This module
+takes the schema from the run's meta.json ("schema") or, for a run that does
+not carry it, from the binary (`pmubench --schema`, found through $PMB_BIN,
+build/test/pmubench or PATH), checks each file's header and types against it
+and hands the frames over as written: no metric is recomputed here or in any
+script.  Scripts compare runs (ratios, tests, CIs of ratios) and nothing else.
 
-    from pmubench.load import load_run, PmbError
-    run = load_run("results/default-host-20250101T000000Z")
-    run.raw        # DataFrame, one row per sample (all size files)
-    run.summary    # DataFrame, tidy summary (recomputed from raw if missing)
-    run.meta       # dict from meta.json ({} if missing)
-    run.warnings   # list of strings also printed to stderr
+    from pmubench.load import load_run, group_rows
+    run = load_run("results/x86-host-20260101T000000Z")
+    run.raw, run.summary, run.meta, run.schema, run.warnings
+    run.metrics()            # metric names, in the schema's order
+    run.metric("ns_per_elem")  # the schema's entry: unit, normalisation, rows, ...
 
 Bad input raises PmbError with a one-line message (what is wrong and how to
-fix it); scripts print it and exit non-zero instead of a traceback.  A run
-killed mid-write (last line of a size file cut short) loses that line with a
-warning.
+fix it); scripts print it and exit 2 instead of a traceback.  A last line
+cut short by a kill is dropped with a warning.
 
-Run as a script to check a run directory:  python3 -m pmubench.load RUN_DIR
+Run as a module to check a run directory:  python3 -m pmubench.load RUN_DIR
 """
 
 import argparse
 import csv
 import glob
 import json
-import math
 import os
 import re
+import shutil
+import subprocess
 import sys
 
 import numpy as np
 import pandas as pd
 
-SCHEMA_VERSION = 1
-
-RAW_COLUMNS = [
-    "run_id", "flagset", "compiler", "cflags", "kernel", "variant", "size_bytes",
-    "n_elems", "cache_level", "threads", "thread", "core", "rep", "iters",
-    "ns", "tsc_ticks", "ns_per_elem", "cycles", "instructions", "l1d_misses",
-    "l2_misses", "llc_misses", "branches", "branch_misses", "page_faults",
-    "context_switches", "cpu_migrations", "task_clock_ns", "allocs",
-    "counter_source", "counter_pass", "valid",
-]
-
-SUMMARY_COLUMNS = [
-    "run_id", "flagset", "compiler", "cflags", "kernel", "variant", "size_bytes",
-    "n_elems", "cache_level", "threads", "thread", "metric", "unit",
-    "samples", "median", "ci_low", "ci_high", "mean", "stddev", "min", "max",
-    "mad", "cv", "outliers", "counter_source", "valid",
-]
-
-# Counter columns in the raw files; EMPTY means "not counted".
-COUNTER_COLUMNS = [
-    "cycles", "instructions", "l1d_misses", "l2_misses", "llc_misses",
-    "branches", "branch_misses", "page_faults", "context_switches",
-    "cpu_migrations", "task_clock_ns", "allocs",
-]
-
-# metric name -> raw column it is derived from (per element per pass).
-METRIC_SOURCE = {"ns_per_elem": "ns", "tsc_per_elem": "tsc_ticks"}
-METRIC_SOURCE.update({c + "_per_elem": c for c in COUNTER_COLUMNS})
-METRICS = list(METRIC_SOURCE)
-
-METRIC_UNITS = {
-    "ns_per_elem": "ns/elem", "tsc_per_elem": "ticks/elem",
-    "cycles_per_elem": "cycles/elem", "instructions_per_elem": "instr/elem",
-    "task_clock_ns_per_elem": "ns/elem",
-    "l1d_misses_per_elem": "misses/elem", "l2_misses_per_elem": "misses/elem",
-    "llc_misses_per_elem": "misses/elem", "branches_per_elem": "branches/elem",
-    "branch_misses_per_elem": "misses/elem",
-    "page_faults_per_elem": "faults/elem",
-    "context_switches_per_elem": "switches/elem",
-    "cpu_migrations_per_elem": "migrations/elem",
-    "allocs_per_elem": "allocs/elem",
-}
-
-METRIC_LABELS = {
-    "ns_per_elem": "time per element",
-    "tsc_per_elem": "TSC ticks per element",
-    "cycles_per_elem": "cycles per element",
-    "instructions_per_elem": "instructions per element",
-    "l1d_misses_per_elem": "L1D misses per element",
-    "l2_misses_per_elem": "L2 misses per element",
-    "llc_misses_per_elem": "LLC misses per element",
-    "branches_per_elem": "branches per element",
-    "branch_misses_per_elem": "branch misses per element",
-    "page_faults_per_elem": "page faults per element",
-    "context_switches_per_elem": "context switches per element",
-    "cpu_migrations_per_elem": "CPU migrations per element",
-    "task_clock_ns_per_elem": "task clock per element",
-    "allocs_per_elem": "allocations per element",
-}
-
-RAW_INT_COLUMNS = ["size_bytes", "n_elems", "threads", "rep", "iters",
-                   "counter_pass", "valid"]
-RAW_FLOAT_COLUMNS = ["ns", "tsc_ticks", "ns_per_elem"] + COUNTER_COLUMNS
-SUMMARY_INT_COLUMNS = ["size_bytes", "n_elems", "threads", "samples", "valid"]
-SUMMARY_FLOAT_COLUMNS = ["median", "ci_low", "ci_high", "mean", "stddev",
-                         "min", "max", "mad", "cv", "outliers"]
-
+# Display order of the cache_level column's values (labels, not numbers).
 CACHE_LEVELS = ["L1", "L2", "L3", "DRAM"]
+# The columns the scripts themselves rely on (the rest is the schema's).
+KEY_COLUMNS = ["kernel", "variant", "size_bytes", "threads", "thread"]
+# Integers in every row (thread -1 = the aggregate row), checked on load.
+INT_KEYS = ["size_bytes", "threads", "thread"]
+SUMMARY_NEEDS = KEY_COLUMNS + ["metric", "unit", "samples", "median", "ci_low", "ci_high"]
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 class PmbError(Exception):
@@ -115,28 +59,109 @@ def _default_warn(msg):
     print("warning: " + msg, file=sys.stderr)
 
 
+# --------------------------------------------------------------------------
+# the schema (owned by the harness)
+
+def find_binary():
+    """A pmubench binary to ask for its schema, or None."""
+    for cand in (os.environ.get("PMB_BIN"), os.path.join(ROOT, "build", "test", "pmubench"),
+                 shutil.which("pmubench")):
+        if cand and os.access(cand, os.X_OK):
+            return cand
+    for cand in sorted(glob.glob(os.path.join(ROOT, "build", "*", "*", "pmubench"))):
+        if os.access(cand, os.X_OK):
+            return cand
+    return None
+
+
+def binary_schema(binary=None):
+    """`pmubench --schema` as a dict."""
+    binary = binary or find_binary()
+    if not binary:
+        raise PmbError("no pmubench binary to read the schema from; build one "
+                       "(make build) or set PMB_BIN=<path to pmubench>")
+    try:
+        p = subprocess.run([binary, "--schema"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise PmbError("%s --schema failed: %s" % (binary, e))
+    if p.returncode != 0:
+        raise PmbError("%s --schema exited %d (%s); rebuild it: make build"
+                       % (binary, p.returncode, p.stderr.strip()[:200]))
+    try:
+        return json.loads(p.stdout)
+    except ValueError as e:
+        raise PmbError("%s --schema printed no valid JSON (%s)" % (binary, e))
+
+
+def _check_schema(schema, where):
+    try:
+        heads = schema["headers"]
+        ok = (isinstance(heads["raw"], list) and isinstance(heads["summary"], list)
+              and isinstance(schema["metrics"], list))
+    except (KeyError, TypeError):
+        ok = False
+    if not ok:
+        raise PmbError("%s: the schema has no headers.raw/headers.summary/metrics; "
+                       "the run was written by another pmubench version: re-run it" % where)
+    return schema
+
+
+class Schema:
+    """The harness's description of the files: headers, column types, metrics."""
+
+    def __init__(self, d):
+        self.d = d
+        self.version = d.get("schema_version")
+        self.raw_header = list(d["headers"]["raw"])
+        self.summary_header = list(d["headers"]["summary"])
+        self.types = {}
+        for key in ("raw_columns", "summary_columns"):
+            for c in d.get(key) or []:
+                self.types[c["name"]] = c.get("type", "string")
+        self.metrics = [m["name"] for m in d["metrics"]]
+        self.metric_info = {m["name"]: m for m in d["metrics"]}
+        self.columns = {c["name"]: c for key in ("raw_columns", "summary_columns")
+                        for c in d.get(key) or []}
+
+    def numeric(self, name):
+        return self.types.get(name) in ("int", "float")
+
+
+# --------------------------------------------------------------------------
+# the run
+
 class Run:
     """A loaded run directory."""
 
-    def __init__(self, path, raw, summary, meta, warnings):
+    def __init__(self, path, raw, summary, meta, schema, warnings):
         self.path = path
         self.raw = raw
         self.summary = summary
         self.meta = meta
+        self.schema = schema
         self.warnings = warnings
 
     @property
     def name(self):
         return os.path.basename(os.path.normpath(self.path))
 
+    def metrics(self):
+        """Metric names in the schema's order."""
+        return list(self.schema.metrics)
+
+    def metric(self, name):
+        """The schema's entry for a metric; PmbError when the run has none."""
+        info = self.schema.metric_info.get(name)
+        if info is None:
+            raise PmbError("unknown metric %r; this run has: %s"
+                           % (name, ", ".join(self.schema.metrics)))
+        return info
+
     def caches(self):
-        """{'L1': sanitised size in bytes, ...} for levels meta.json knows."""
+        """{'L1': size in bytes, ...} for the levels meta.json knows."""
         out = {}
         for level, info in (self.meta.get("caches") or {}).items():
-            if isinstance(info, dict):
-                size = info.get("size")
-            else:
-                size = info
+            size = info.get("size") if isinstance(info, dict) else info
             try:
                 size = int(size)
             except (TypeError, ValueError):
@@ -150,9 +175,32 @@ class Run:
         info = (self.meta.get("counters") or {}).get(counter)
         return info if isinstance(info, dict) else {}
 
+    def counter_columns(self):
+        """Raw columns filled by a counter source or the allocator, in file order."""
+        out = []
+        for c in self.schema.raw_header:
+            col = self.schema.columns.get(c) or {}
+            # counts with a unit; counter_pass (which pass) is not one
+            if col.get("provenance") in ("counter", "allocator") and col.get("unit"):
+                out.append(c)
+        return out
+
 
 # --------------------------------------------------------------------------
-# formatting helpers shared by the scripts
+# rows and labels (selection and formatting only)
+
+def group_rows(df):
+    """The rows that stand for a whole point (the schema's "group" rows): the
+    aggregate row (thread -1) of a multi-thread point, thread 0 of a
+    single-thread one."""
+    return df[((df["threads"] > 1) & (df["thread"] == -1))
+              | ((df["threads"] <= 1) & (df["thread"] == 0))]
+
+
+def thread_rows(df):
+    """Per-thread rows (thread 0..threads-1), without the aggregate."""
+    return df[df["thread"] >= 0]
+
 
 def fmt_bytes(n):
     """16384 -> '16 KiB', 8388608 -> '8 MiB', 1536 -> '1.5 KiB'."""
@@ -164,44 +212,26 @@ def fmt_bytes(n):
     return "%d B" % n
 
 
-def metric_label(metric):
-    return METRIC_LABELS.get(metric, metric.replace("_", " "))
+def metric_unit(run, metric):
+    return run.metric(metric).get("unit", "")
 
 
-def metric_unit(metric):
-    if metric in METRIC_UNITS:
-        return METRIC_UNITS[metric]
-    return "per elem"
-
-
-def primary_rows(df):
-    """Rows that stand for a whole sample: thread 'all' for multi-thread
-    samples, thread 0 for single-thread ones."""
-    thread = df["thread"].astype(str)
-    return df[((df["threads"] > 1) & (thread == "all"))
-              | ((df["threads"] <= 1) & (thread == "0"))]
-
-
-def metric_values(raw, metric):
-    """Per-sample values of a metric (Series aligned with raw; NaN when the
-    counter was not counted)."""
-    if metric not in METRIC_SOURCE:
-        raise PmbError("unknown metric %r; choose one of: %s"
-                       % (metric, ", ".join(METRICS)))
-    if metric == "ns_per_elem":
-        return raw["ns_per_elem"].astype(float)
-    col = METRIC_SOURCE[metric]
-    return raw[col].astype(float) / (raw["iters"].astype(float)
-                                     * raw["n_elems"].astype(float))
+def metric_label(run, metric):
+    """The schema's name, with its normalisation: 'ns_per_elem (per element of
+    one thread's work)'."""
+    info = run.metric(metric)
+    norm = info.get("normalisation", "")
+    text = (run.schema.d.get("normalisations") or {}).get(norm, norm)
+    return "%s (%s)" % (metric, text) if text else metric
 
 
 # --------------------------------------------------------------------------
 # reading
 
-def _read_csv(path, expected, warn, allow_truncated):
-    """Parse a CSV with the csv module; check the header and field counts.
-    Returns (header, rows). A short last line is dropped with a warning
-    when allow_truncated (run killed mid-write)."""
+def _read_csv(path, expected, warn, version="?"):
+    """Parse a CSV with the csv module; check header and field counts.
+    Returns (header, rows).  A short last line is dropped with a warning
+    (the run was killed while writing it)."""
     fname = os.path.basename(path)
     try:
         with open(path, newline="", encoding="utf-8") as f:
@@ -213,11 +243,8 @@ def _read_csv(path, expected, warn, allow_truncated):
         raise PmbError("%s: cannot read: %s" % (path, e.strerror or e))
     if not text.strip():
         raise PmbError("%s: file is empty; the run was probably killed before "
-                       "writing it; re-run the benchmark or delete the file"
-                       % path)
-    lines = text.splitlines(keepends=True)
-    ends_with_newline = text.endswith("\n")
-    reader = csv.reader(lines)
+                       "writing it; re-run the benchmark or delete the file" % path)
+    reader = csv.reader(text.splitlines(keepends=True))
     try:
         rows = list(reader)
     except csv.Error as e:
@@ -225,77 +252,68 @@ def _read_csv(path, expected, warn, allow_truncated):
                        "corrupted: delete that line or re-run the benchmark"
                        % (path, reader.line_num, e))
     header = [h.strip() for h in rows[0]]
-    missing = [c for c in expected if c not in header]
-    extra = [c for c in header if c not in expected]
-    dup = sorted({c for c in header if header.count(c) > 1})
-    if missing or dup:
+    if header != expected:
+        missing = [c for c in expected if c not in header]
+        extra = [c for c in header if c not in expected]
         parts = []
         if missing:
             parts.append("missing column(s): " + ", ".join(missing))
         if extra:
             parts.append("unexpected column(s): " + ", ".join(extra))
-        if dup:
-            parts.append("duplicate column(s): " + ", ".join(dup))
-        raise PmbError("%s: header does not match schema_version %d (%s); "
-                       "the file is corrupted or was written by another "
-                       "pmubench version: re-run the benchmark, or fix the "
-                       "header line" % (path, SCHEMA_VERSION, "; ".join(parts)))
-    if extra:
-        warn("%s: ignoring unexpected column(s): %s" % (fname, ", ".join(extra)))
+        if not parts:
+            parts.append("columns in another order")
+        raise PmbError("%s: header does not match schema_version %s (%s); the file "
+                       "is corrupted or was written by another pmubench version: "
+                       "re-run the benchmark, or fix the header line"
+                       % (path, version, "; ".join(parts)))
     body = []
     last = len(rows) - 1
     for i, row in enumerate(rows[1:], start=2):  # i = 1-based line number
         if not row or (len(row) == 1 and not row[0].strip()):
-            continue  # blank line
+            continue
         if len(row) != len(header):
-            if i - 1 == last and allow_truncated:
+            if i - 1 == last:
                 warn("%s: dropping truncated last line %d (%d of %d fields%s); "
                      "the run was probably killed while writing it"
                      % (fname, i, len(row), len(header),
-                        "" if ends_with_newline else ", no final newline"))
+                        "" if text.endswith("\n") else ", no final newline"))
                 continue
             raise PmbError("%s: line %d has %d field(s), the header has %d "
                            "(corrupted line: %r); delete that line or re-run "
-                           "the benchmark"
-                           % (path, i, len(row), len(header),
-                              ",".join(row)[:60]))
+                           "the benchmark" % (path, i, len(row), len(header),
+                                              ",".join(row)[:60]))
         body.append(row)
     return header, body
 
 
-def _frame(path, header, rows, columns, int_cols, float_cols):
-    fname = os.path.basename(path)
+def _frame(path, header, rows, schema):
     df = pd.DataFrame(rows, columns=header, dtype=str)
-    df = df[columns].copy()
-    for col in columns:
-        df[col] = df[col].str.strip()
-    for col in int_cols + float_cols:
-        s = df[col]
+    for col in header:
+        if not schema.numeric(col):
+            continue
+        s = df[col].str.strip()
         num = pd.to_numeric(s.where(s != "", None), errors="coerce")
         bad = num.isna() & (s != "")
         if bad.any():
             idx = int(np.flatnonzero(bad.to_numpy())[0])
             raise PmbError("%s: column %s, data row %d: %r is not a number; "
                            "the file is corrupted: fix or delete that line, "
-                           "or re-run the benchmark"
-                           % (path, col, idx + 1, s.iloc[idx][:40]))
-        if col in int_cols:
-            if num.isna().any():
-                idx = int(np.flatnonzero(num.isna().to_numpy())[0])
-                raise PmbError("%s: column %s, data row %d is empty but must "
-                               "hold a number; the file is corrupted"
-                               % (path, col, idx + 1))
+                           "or re-run the benchmark" % (path, col, idx + 1, s.iloc[idx][:40]))
+        if schema.types[col] == "int" and not num.isna().any():
             df[col] = num.astype("int64")
         else:
             df[col] = num.astype(float)
+    for col in INT_KEYS:
+        if col in df and df[col].dtype.kind not in "iu":
+            raise PmbError("%s: column %s holds empty or non-integer cells; the "
+                           "file is corrupted: re-run the benchmark" % (path, col))
     return df
 
 
 def _load_meta(run_dir, warn):
     path = os.path.join(run_dir, "meta.json")
     if not os.path.exists(path):
-        warn("%s: meta.json missing; machine details and cache sizes unknown"
-             % run_dir)
+        warn("%s: meta.json missing; machine details and cache sizes unknown" % run_dir)
         return {}
     try:
         with open(path, encoding="utf-8") as f:
@@ -307,15 +325,22 @@ def _load_meta(run_dir, warn):
         raise PmbError("%s: cannot read: %s" % (path, e.strerror or e))
     if not isinstance(meta, dict):
         raise PmbError("%s: expected a JSON object at the top level" % path)
-    sv = meta.get("schema_version")
-    if sv is not None and sv != SCHEMA_VERSION:
-        raise PmbError("%s: schema_version is %r but these scripts read "
-                       "version %d; use the scripts from the pmubench "
-                       "version that wrote the run" % (path, sv, SCHEMA_VERSION))
     if meta.get("complete") is False:
         warn("%s: run is marked incomplete (complete=false in meta.json)"
              % os.path.basename(os.path.normpath(run_dir)))
     return meta
+
+
+def _run_schema(run_dir, meta):
+    if isinstance(meta.get("schema"), dict):
+        return Schema(_check_schema(meta["schema"], os.path.join(run_dir, "meta.json")))
+    d = _check_schema(binary_schema(), "pmubench --schema")
+    sv = meta.get("schema_version")
+    if sv is not None and sv != d.get("schema_version"):
+        raise PmbError("%s: schema_version %r, but this pmubench writes %r and the "
+                       "run's meta.json does not carry its schema; re-run it with "
+                       "this pmubench" % (run_dir, sv, d.get("schema_version")))
+    return Schema(d)
 
 
 def _size_key(path):
@@ -323,7 +348,7 @@ def _size_key(path):
     return int(m.group(1)) if m else -1
 
 
-def load_raw(run_dir, warn=_default_warn):
+def load_raw(run_dir, schema, warn=_default_warn):
     files = sorted(glob.glob(os.path.join(run_dir, "size-*.csv")), key=_size_key)
     if not files:
         raise PmbError("%s: no size-*.csv files; is this a run directory "
@@ -333,12 +358,11 @@ def load_raw(run_dir, warn=_default_warn):
         # One damaged size file (a disk that filled, a crash) costs its own
         # size, not the whole run: it is skipped, and the warning says why.
         try:
-            header, rows = _read_csv(path, RAW_COLUMNS, warn, allow_truncated=True)
+            header, rows = _read_csv(path, schema.raw_header, warn, schema.version)
             if not rows:
                 warn("%s: no samples (header only)" % os.path.basename(path))
                 continue
-            frames.append(_frame(path, header, rows, RAW_COLUMNS,
-                                 RAW_INT_COLUMNS, RAW_FLOAT_COLUMNS))
+            frames.append(_frame(path, header, rows, schema))
         except PmbError as e:
             damaged.append(str(e))
             warn("skipping %s: %s" % (os.path.basename(path), e))
@@ -348,33 +372,33 @@ def load_raw(run_dir, warn=_default_warn):
         raise PmbError("%s: size files hold no samples; the run was killed "
                        "before measuring anything: re-run it" % run_dir)
     raw = pd.concat(frames, ignore_index=True)
-    bad = int((raw["valid"] != 1).sum())
+    bad = int((raw["valid"] != 1).sum()) if "valid" in raw else 0
     if bad:
         warn("%s: %d sample(s) failed the kernel self-check (valid=0)"
              % (os.path.basename(os.path.normpath(run_dir)), bad))
     return raw
 
 
-def load_summary(run_dir, raw, warn=_default_warn):
+def load_summary(run_dir, schema, warn=_default_warn):
     path = os.path.join(run_dir, "summary.csv")
     if not os.path.exists(path):
-        warn("%s: summary.csv missing (run incomplete?); computing medians "
-             "and CIs from the raw samples"
-             % os.path.basename(os.path.normpath(run_dir)))
-        return summarize(raw)
-    header, rows = _read_csv(path, SUMMARY_COLUMNS, warn, allow_truncated=True)
-    return _frame(path, header, rows, SUMMARY_COLUMNS,
-                  SUMMARY_INT_COLUMNS, SUMMARY_FLOAT_COLUMNS)
+        raise PmbError("%s: summary.csv missing: the run stopped before its first "
+                       "point was summarised; finish it with: pmubench --resume %s"
+                       % (run_dir, run_dir))
+    missing = [c for c in SUMMARY_NEEDS if c not in schema.summary_header]
+    if missing:
+        raise PmbError("%s: the schema has no summary column(s) %s; these scripts "
+                       "need them" % (path, ", ".join(missing)))
+    header, rows = _read_csv(path, schema.summary_header, warn, schema.version)
+    return _frame(path, header, rows, schema)
 
 
 def load_run(run_dir, warn=None):
-    """Load a run directory. Raises PmbError on bad input."""
+    """Load a run directory.  Raises PmbError on bad input."""
     if not os.path.isdir(run_dir):
-        if os.path.exists(run_dir):
-            raise PmbError("%s: not a directory; pass a run directory such as "
-                           "results/<config>-<host>-<timestamp>/" % run_dir)
-        raise PmbError("%s: no such directory; pass a run directory such as "
-                       "results/<config>-<host>-<timestamp>/" % run_dir)
+        what = "not a directory" if os.path.exists(run_dir) else "no such directory"
+        raise PmbError("%s: %s; pass a run directory such as "
+                       "results/<config>-<host>-<timestamp>/" % (run_dir, what))
     warnings = []
 
     def _warn(msg):
@@ -382,59 +406,10 @@ def load_run(run_dir, warn=None):
         (warn or _default_warn)(msg)
 
     meta = _load_meta(run_dir, _warn)
-    raw = load_raw(run_dir, _warn)
-    summary = load_summary(run_dir, raw, _warn)
-    return Run(run_dir, raw, summary, meta, warnings)
-
-
-# --------------------------------------------------------------------------
-# statistics (also used to write fixtures and when summary.csv is missing)
-
-def bootstrap_median_ci(values, rng, n_boot=2000, conf=0.95):
-    v = np.asarray(values, dtype=float)
-    if len(v) < 2:
-        m = float(np.median(v)) if len(v) else math.nan
-        return m, m
-    idx = rng.integers(0, len(v), size=(n_boot, len(v)))
-    meds = np.median(v[idx], axis=1)
-    a = (1 - conf) / 2
-    return float(np.quantile(meds, a)), float(np.quantile(meds, 1 - a))
-
-
-def summarize(raw, seed=1):
-    """Tidy summary (SUMMARY_COLUMNS) computed from raw samples."""
-    rng = np.random.default_rng(seed)
-    keys = ["run_id", "flagset", "compiler", "cflags", "kernel", "variant", "size_bytes",
-            "n_elems", "cache_level", "threads", "thread"]
-    out = []
-    for key, g in raw.groupby(keys, sort=True, dropna=False):
-        src = g["counter_source"].iloc[0]
-        valid = int((g["valid"] == 1).all())
-        for metric in METRICS:
-            vals = metric_values(g, metric).dropna().to_numpy()
-            row = dict(zip(keys, key))
-            row.update(metric=metric, unit=metric_unit(metric),
-                       samples=len(vals), valid=valid,
-                       counter_source="" if metric in ("ns_per_elem", "tsc_per_elem") else src)
-            if len(vals):
-                med = float(np.median(vals))
-                lo, hi = bootstrap_median_ci(vals, rng)
-                mad = float(np.median(np.abs(vals - med)))
-                mean = float(np.mean(vals))
-                sd = float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0
-                q1, q3 = np.quantile(vals, [0.25, 0.75])
-                iqr = q3 - q1
-                outl = int(((vals < q1 - 1.5 * iqr) | (vals > q3 + 1.5 * iqr)).sum())
-                row.update(median=med, ci_low=lo, ci_high=hi, mean=mean,
-                           stddev=sd, min=float(vals.min()), max=float(vals.max()),
-                           mad=mad, cv=(sd / mean if mean else math.nan),
-                           outliers=outl)
-            else:
-                row.update({k: math.nan for k in SUMMARY_FLOAT_COLUMNS})
-            out.append(row)
-    df = pd.DataFrame(out, columns=SUMMARY_COLUMNS)
-    df["counter_source"] = df["counter_source"].fillna("")
-    return df
+    schema = _run_schema(run_dir, meta)
+    raw = load_raw(run_dir, schema, _warn)
+    summary = load_summary(run_dir, schema, _warn)
+    return Run(run_dir, raw, summary, meta, schema, warnings)
 
 
 def scripts_main(main):
@@ -453,22 +428,20 @@ def scripts_main(main):
 
 def _main():
     ap = argparse.ArgumentParser(
-        description="Check and summarise a pmubench run directory: validates "
-                    "every size-*.csv and summary.csv against schema_version "
-                    "%d and reads meta.json." % SCHEMA_VERSION,
+        description="Check a pmubench run directory: every size-*.csv and "
+                    "summary.csv against the schema the run carries in "
+                    "meta.json (or `pmubench --schema`).",
         epilog="Exit status: 0 when the run loads (warnings go to stderr), "
                "2 when it cannot be read.")
-    ap.add_argument("run_dir", metavar="RUN_DIR",
-                    help="results/<config>-<host>-<timestamp>/")
+    ap.add_argument("run_dir", metavar="RUN_DIR", help="results/<config>-<host>-<timestamp>/")
     args = ap.parse_args()
     run = load_run(args.run_dir)
     raw = run.raw
-    print("%s: %d samples, %d kernel(s), %d variant(s), %d size(s), "
+    print("%s: schema %s, %d samples, %d kernel(s), %d variant(s), %d size(s), "
           "%d summary rows, complete=%s"
-          % (run.name, len(raw), raw["kernel"].nunique(),
-             raw.groupby(["kernel", "variant"]).ngroups,
-             raw["size_bytes"].nunique(), len(run.summary),
-             run.meta.get("complete", "unknown")))
+          % (run.name, run.schema.version, len(raw), raw["kernel"].nunique(),
+             raw.groupby(["kernel", "variant"]).ngroups, raw["size_bytes"].nunique(),
+             len(run.summary), run.meta.get("complete", "unknown")))
     return 0
 
 

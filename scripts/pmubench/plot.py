@@ -11,13 +11,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
-from pmubench.load import (PmbError, METRICS, fmt_bytes, load_run,  # noqa: E402
-                      metric_label, metric_unit, primary_rows, scripts_main)
+from pmubench.load import (PmbError, fmt_bytes, group_rows, load_run,  # noqa: E402
+                           metric_unit, scripts_main)
 
-# Metrics that are not hardware/software counters (never "simulated").
-TIME_METRICS = ("ns_per_elem", "tsc_per_elem")
-# tsc_per_elem is ns_per_elem on another clock: not plotted by default.
-DEFAULT_SKIP = ("tsc_per_elem",)
 FORMATS = ("png", "svg", "pdf")
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
@@ -51,28 +47,43 @@ def set_size_axis(ax, lo, hi, fontsize=8, sep=" "):
 
 
 def is_simulated(rows, metric):
-    if metric in TIME_METRICS:
-        return False
-    src = rows["counter_source"].astype(str)
-    return bool((src == "sim").any())
+    """True when the summary rows' source (the harness's per-metric
+    provenance) is the simulator."""
+    src = rows["source"].astype(str) if "source" in rows else rows.get("counter_source")
+    return src is not None and bool(src.isin(["sim", "simulator"]).any())
+
+
+def is_clock(run, metric):
+    return run.metric(metric).get("provenance") == "clock"
+
+
+def default_skip(run, metric, multi_thread):
+    """Plots left out unless --all-metrics: the same time in reference ticks,
+    and the group (throughput) metrics of a family without multi-thread
+    points, where they equal the per-thread ones."""
+    info = run.metric(metric)
+    if is_clock(run, metric) and str(info.get("unit", "")).startswith("ticks"):
+        return True
+    return info.get("normalisation") == "group_elem" and not multi_thread
 
 
 def available_metrics(run, family=None, all_metrics=False):
-    """Metrics with data for the family, in METRICS order. A counter is
+    """Metrics with data for the family, in the schema's order. A counter is
     available when it has samples and meta.json does not say otherwise;
     all-zero counters are skipped unless all_metrics."""
     s = run.summary
     if family is not None:
         s = s[s["kernel"] == family]
+    multi = bool((s["threads"] > 1).any())
     out = []
-    for metric in METRICS:
-        if metric in DEFAULT_SKIP and not all_metrics:
+    for metric in run.metrics():
+        if not all_metrics and default_skip(run, metric, multi):
             continue
         rows = s[s["metric"] == metric]
         rows = rows[(rows["samples"] > 0) & rows["median"].notna()]
         if rows.empty:
             continue
-        if metric not in TIME_METRICS:
+        if not is_clock(run, metric):
             info = run.counter_info(metric[: -len("_per_elem")])
             if info.get("available") is False:
                 continue
@@ -110,7 +121,7 @@ def _series(rows):
             ["flagset", "variant", "threads"], sort=True):
         label = variant
         if multi_threads:
-            label += " (%d thread%s)" % (threads, "" if threads == 1 else "s")
+            label += (" (2+ threads: aggregate row)" if threads > 1 else " (1 thread)").replace("2+", str(threads))
         if multi_flags:
             label = "%s [%s]" % (label, flagset)
         out.append((label, threads, g.sort_values("size_bytes"), variant, flagset))
@@ -120,7 +131,7 @@ def _series(rows):
 def figure(run, family, metric, ax=None, figsize=(8.4, 4.2)):
     """One figure: metric vs size for every variant of a family."""
     s = run.summary
-    rows = primary_rows(s[(s["kernel"] == family) & (s["metric"] == metric)])
+    rows = group_rows(s[(s["kernel"] == family) & (s["metric"] == metric)])
     rows = rows[(rows["samples"] > 0) & rows["median"].notna()]
     if rows.empty:
         raise PmbError("no data for %s %s" % (family, metric))
@@ -171,8 +182,9 @@ def figure(run, family, metric, ax=None, figsize=(8.4, 4.2)):
         ax.set_ylim(bottom=0, top=ymax * 1.12 if ymax > 0 else 1)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: "%g" % v))
     ax.set_xlabel("working-set size")
-    ax.set_ylabel("%s%s" % (metric_unit(metric), tag))
-    ax.set_title("%s \u2014 %s%s" % (family, metric_label(metric), tag),
+    ax.set_ylabel("%s (%s)%s" % (metric_unit(run, metric),
+                                 run.metric(metric).get("normalisation", ""), tag))
+    ax.set_title("%s \u2014 %s%s" % (family, metric, tag),
                  loc="left", fontweight="bold", pad=16)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8.5,
               borderaxespad=0.0, handlelength=2.2)
@@ -217,11 +229,12 @@ def main():
                     help="comma-separated image formats: png, svg, pdf "
                          "(default: png,svg)")
     ap.add_argument("--metric", action="append", metavar="METRIC",
-                    choices=METRICS,
-                    help="plot only this metric (repeatable); default: "
-                         "ns_per_elem and every available counter")
+                    help="plot only this metric of the run's schema "
+                         "(repeatable); default: the time metrics and every "
+                         "available counter")
     ap.add_argument("--all-metrics", action="store_true",
-                    help="also plot tsc_per_elem and counters whose medians "
+                    help="also plot the tick-based metrics, group metrics of "
+                         "single-thread families and counters whose medians "
                          "are all zero")
     ap.add_argument("-q", "--quiet", action="store_true",
                     help="do not list the files written")
@@ -234,6 +247,8 @@ def main():
                  % (",".join(bad) or "(empty)", ", ".join(FORMATS)))
 
     run = load_run(args.run_dir)
+    for m in args.metric or []:
+        run.metric(m)  # an unknown name is an error listing the run's metrics
     out = args.out or os.path.join(args.run_dir, "plots")
     try:
         os.makedirs(out, exist_ok=True)

@@ -13,9 +13,8 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from pmubench.load import (CACHE_LEVELS, COUNTER_COLUMNS, PmbError,  # noqa: E402
-                      fmt_bytes, load_run, metric_label, metric_unit,
-                      primary_rows, scripts_main)
+from pmubench.load import (CACHE_LEVELS, PmbError, fmt_bytes, group_rows,  # noqa: E402
+                           load_run, metric_unit, scripts_main)
 from pmubench import plot  # noqa: E402
 
 # (family, numerator variant, denominator variant, what it shows)
@@ -158,8 +157,7 @@ def headline_ratios(run):
     size of each cache level, single thread."""
     s = run.summary
     s = s[(s["metric"] == "ns_per_elem") & (s["threads"] == 1)
-          & (s["thread"].astype(str) == "0") & (s["samples"] > 0)
-          & s["median"].notna()]
+          & (s["thread"] == 0) & (s["samples"] > 0) & s["median"].notna()]
     out = {}
     for flagset in sorted(s["flagset"].unique()):
         sf = s[s["flagset"] == flagset]
@@ -242,9 +240,10 @@ def section_flagsets(run, image_format):
     if len(flagsets) < 2:
         return ""
     ref = run.meta.get("flagset") if run.meta.get("flagset") in flagsets else flagsets[0]
-    raw = run.raw
-    cols = [(f, raw[raw["flagset"] == f]) for f in flagsets if f != ref]
-    levels, rows, labels, cells = heatmap.matrix(cols, (ref, raw[raw["flagset"] == ref]))
+    from pmubench.compare import groups, select
+    cols = [(f, groups(select(run, f, f), "ns_per_elem")) for f in flagsets if f != ref]
+    levels, rows, labels, cells = heatmap.matrix(
+        cols, (ref, groups(select(run, ref, ref), "ns_per_elem")))
     if not levels:
         return ""
     fig = heatmap.figure(levels, rows, labels, cells, ref)
@@ -330,19 +329,24 @@ def section_counters(run):
     counters = run.meta.get("counters") or {}
     raw = run.raw
     rows = []
-    names = list(COUNTER_COLUMNS) + [c for c in counters if c not in COUNTER_COLUMNS]
+    cols = run.counter_columns()
+    names = cols + [c for c in counters if c not in cols]
+    summary = run.summary
     for c in names:
         info = counters.get(c) if isinstance(counters.get(c), dict) else {}
         has_data = c in raw.columns and raw[c].notna().any()
         avail = info.get("available", has_data if c in raw.columns else None)
         if c not in counters and not has_data:
             avail = False
-        srcs = sorted(set(raw.loc[raw[c].notna(), "counter_source"].astype(str))) \
-            if c in raw.columns and has_data else []
+        # The source the harness recorded for the counter's metric rows.
+        rows_c = summary[(summary["metric"] == c + "_per_elem") & (summary["samples"] > 0)]
+        srcs = sorted(set(rows_c["source"].astype(str)) - {""}) if "source" in rows_c else []
+        if not srcs and info.get("source"):
+            srcs = [str(info["source"])]
         status = ('<span class="status-yes">counted</span>' if avail and has_data
                   else '<span class="status-no">not counted</span>')
         src = ", ".join(srcs)
-        if "sim" in srcs:
+        if set(srcs) & {"sim", "simulator"}:
             src = '<span class="badge sim" style="margin:0">simulated</span>'
         reason = info.get("reason") or ("" if has_data else "no samples in the size files")
         rows.append((not (avail and has_data), "<tr><td><code>%s</code></td><td>%s</td><td><code>%s</code>"
@@ -415,10 +419,16 @@ def section_completeness(run):
     return '<h2 id="completeness">Completeness</h2><table class="kv">%s</table>%s' % (kv, lw)
 
 
+# The time metrics of the medians table: per-thread work, and for
+# multi-thread points the group's throughput (schema names).
+TABLE_METRICS = ("ns_per_elem", "group_ns_per_elem")
+
+
 def medians_table(run, family):
-    s = primary_rows(run.summary)
-    s = s[(s["kernel"] == family) & (s["metric"] == "ns_per_elem")
-          & (s["samples"] > 0)]
+    s = group_rows(run.summary)
+    s = s[(s["kernel"] == family) & s["metric"].isin(TABLE_METRICS) & (s["samples"] > 0)]
+    # A single-thread point's group metric equals its per-thread one.
+    s = s[(s["metric"] == "ns_per_elem") | (s["threads"] > 1)]
     if s.empty:
         return ""
     sizes = sorted(s["size_bytes"].unique())
@@ -427,11 +437,14 @@ def medians_table(run, family):
     head = "".join('<th class="num">%s<br><span class="small">%s</span></th>'
                    % (esc(fmt_bytes(z)), esc(level_of[z])) for z in sizes)
     body = []
-    for (flagset, variant, threads), g in s.groupby(["flagset", "variant", "threads"]):
+    order = sorted(s.groupby(["flagset", "variant", "threads", "metric"]),
+                   key=lambda kv: kv[0][:3] + (TABLE_METRICS.index(kv[0][3]),))
+    for (flagset, variant, threads, metric), g in order:
         g = g.set_index("size_bytes")
         name = "<code>%s</code>" % esc(variant)
         if threads > 1:
-            name += ' <span class="small">%d threads</span>' % threads
+            name += (' <span class="small">%d threads, aggregate row (thread -1):'
+                     ' <code>%s</code></span>' % (threads, esc(metric)))
         if multi_flags:
             name += ' <span class="small">[%s]</span>' % esc(flagset)
         cells = []
@@ -446,9 +459,11 @@ def medians_table(run, family):
                     fmt_val(r["ci_low"]), fmt_val(r["ci_high"]))
             cells.append('<td class="num">%s%s</td>' % (fmt_val(r["median"]), ci))
         body.append("<tr><td>%s</td>%s</tr>" % (name, "".join(cells)))
+    notes = "".join("<br><code>%s</code>: %s" % (esc(m), esc(run.metric(m).get("description", "")))
+                    for m in TABLE_METRICS if m in set(s["metric"]))
     return ('<table><thead><tr><th>variant</th>%s</tr></thead><tbody>%s</tbody></table>'
-            '<p class="note">Median ns per element; below it, the 95 %% bootstrap '
-            'CI of the median.</p>' % (head, "".join(body)))
+            '<p class="note">Median ns per element from summary.csv; below it, the '
+            '95 %% CI of the median.%s</p>' % (head, "".join(body), notes))
 
 
 # Software counters count OS events: on kernels that do not cause them their
@@ -466,7 +481,7 @@ def noise_only(run, family, metric):
     counter = metric[: -len("_per_elem")]
     if counter not in SOFTWARE_COUNTERS or counter not in run.raw.columns:
         return False
-    raw = primary_rows(run.raw[run.raw["kernel"] == family])
+    raw = group_rows(run.raw[run.raw["kernel"] == family])
     med = raw.groupby(["flagset", "variant", "size_bytes", "threads"])[counter].median()
     med = med.dropna()
     return bool(len(med)) and bool((med <= NOISE_EVENTS_PER_SAMPLE).all())
@@ -491,8 +506,9 @@ def section_results(run, image_format):
             plt.close(fig)
             sim = plot.is_simulated(run.summary[(run.summary["kernel"] == family)
                                                 & (run.summary["metric"] == metric)], metric)
-            cap = "%s \u2014 %s (%s)%s" % (family, metric_label(metric),
-                                            metric_unit(metric), ", simulated" if sim else "")
+            cap = "%s \u2014 %s (%s, %s)%s" % (
+                family, metric, metric_unit(run, metric),
+                run.metric(metric).get("normalisation", ""), ", simulated" if sim else "")
             html_fig = ('<figure class="%s"><img alt="%s" src="%s"><figcaption>%s'
                         '</figcaption></figure>'
                         % ("wide" if metric == "ns_per_elem" else "", esc(cap), uri, esc(cap)))
@@ -519,7 +535,7 @@ def build(run, image_format="svg"):
     badge = ('<span class="badge ok">complete</span>' if complete is True else
              '<span class="badge bad">incomplete</span>' if complete is False else
              '<span class="badge bad">completeness unknown</span>')
-    if str(m.get("backend", "")).lower() == "sim" or (run.raw["counter_source"] == "sim").any():
+    if str(m.get("backend", "")).lower() == "sim" or plot.is_simulated(run.summary, None):
         badge += '<span class="badge sim">simulated counters</span>'
     title = "pmubench \u2014 %s" % (m.get("config") or run.name)
     results, nfig = section_results(run, image_format)

@@ -386,23 +386,19 @@ def rel_name(r):
 
 def load_summary(run_dir):
     """{(kernel, size_bytes): {"n": n_elems, "level": cache_level, column: median}}
-    for thread-0 rows (the sim and validate runs are single-threaded)."""
-    import csv
+    from summary.csv (through pmubench.load), single-thread points only;
+    column is the metric without "_per_elem" (None when not counted)."""
+    from pmubench.load import group_rows, load_run
+    run = load_run(run_dir, warn=lambda m: None)
+    s = group_rows(run.summary)
     out = {}
-    with open(os.path.join(run_dir, "summary.csv"), newline="") as f:
-        for row in csv.DictReader(f):
-            m = row.get("metric", "")
-            if not m.endswith("_per_elem") or row.get("thread") not in ("0", "all"):
-                continue
-            if row.get("threads") not in (None, "1"):
-                continue
-            col = m[: -len("_per_elem")]
-            key = ("%s/%s" % (row["kernel"], row["variant"]), int(row["size_bytes"]))
-            d = out.setdefault(key, {"n": int(row["n_elems"]), "level": row["cache_level"]})
-            try:
-                d[col] = float(row["median"]) if row["median"] != "" else None
-            except ValueError:
-                d[col] = None
+    for r in s[s["threads"] == 1].itertuples(index=False):
+        if not r.metric.endswith("_per_elem") or r.metric.startswith("group_"):
+            continue
+        key = ("%s/%s" % (r.kernel, r.variant), int(r.size_bytes))
+        d = out.setdefault(key, {"n": int(r.n_elems), "level": r.cache_level})
+        ok = r.samples > 0 and not math.isnan(r.median)
+        d[r.metric[: -len("_per_elem")]] = float(r.median) if ok else None
     return out
 
 

@@ -26,6 +26,7 @@ import os
 import sys
 
 from pmubench import signatures as S  # noqa: E402
+from pmubench.load import PmbError  # noqa: E402
 
 LEVEL_REGIME = {"L1": "l1", "L2": "mid", "L3": "mid", "DRAM": "beyond"}
 AS_COMPILED_COLUMNS = ("instructions", "branches")
@@ -67,7 +68,7 @@ def main(argv):
         with open(os.path.join(run, "meta.json")) as f:
             meta = json.load(f)
         points = S.load_summary(run)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, PmbError) as e:
         print("validate: error: cannot read run %s: %s (give RUN=results/<run>)" % (run, e),
               file=sys.stderr)
         return 2

@@ -29,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
 import disasm  # noqa: E402
-from pmubench.load import load_run  # noqa: E402
+from pmubench.load import load_run, thread_rows  # noqa: E402
 
 # Counters QEMU's PMUv3 opens but never increments: calibration must find
 # them reading zero (issue 12, item 3).
@@ -62,7 +62,7 @@ def point_key(r):
 
 def per_thread_rows(run, threads=1):
     raw = run.raw
-    return raw[(raw["threads"] == threads) & (raw["thread"].astype(str) != "all")]
+    return thread_rows(raw[raw["threads"] == threads])
 
 
 def min_counts(rows):
@@ -117,9 +117,12 @@ def main():
            and ci_["cycles"]["pass"] == ci_["instructions"]["pass"] and meta["backend"] == "papi",
            f"cycles {ci_['cycles']}, instructions {ci_['instructions']}")
     all_rows = [per_thread_rows(s) for s in sweeps]
-    filled = all(r["instructions"].notna().all() and r["cycles"].notna().all() and
-                 (r["counter_source"] == "papi").all() for r in all_rows)
-    report("instructions and cycles filled in every row (counter_source papi), 1 vCPU", filled)
+    # The source per counter is in summary.csv's "source" (schema 2).
+    sources = {str(x) for sw in sweeps for x in sw.summary.loc[
+        sw.summary["metric"].isin(["instructions_per_elem", "cycles_per_elem"]), "source"]}
+    filled = all(r["instructions"].notna().all() and r["cycles"].notna().all()
+                 for r in all_rows) and sources == {"papi"}
+    report("instructions and cycles filled in every row (source papi), 1 vCPU", filled)
     report("cycles equal instructions in every row (-icount shift=0: one cycle per instruction)",
            all((r["cycles"] == r["instructions"]).all() for r in all_rows))
 

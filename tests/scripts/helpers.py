@@ -35,3 +35,46 @@ def run_script(name, *args, **kw):
     env.update(kw.pop("env", {}))
     return subprocess.run(cmd + [str(a) for a in args], capture_output=True,
                           text=True, env=env, timeout=kw.pop("timeout", 180), **kw)
+
+
+TIME_METRICS = ("ns_per_elem", "group_ns_per_elem", "tsc_per_elem", "group_tsc_per_elem")
+STAT_COLUMNS = ("median", "ci_low", "ci_high", "mean", "stddev", "min", "max", "mad")
+
+
+def scaled_copy(src, dst, factors):
+    """Copy run directory src to dst with the times of some variants
+    multiplied: factors = {(kernel, variant): f} or {(flagset, kernel,
+    variant): f}.  Scales the per-element
+    time columns of the raw rows and the statistics of their summary rows,
+    so compare sees a run exactly f times slower there (a test input made
+    from a real run; nothing else in the files changes)."""
+    import csv
+    import shutil
+    shutil.copytree(src, dst)
+
+    def scale(cell, f):
+        return cell if cell == "" else "%.6g" % (float(cell) * f)
+
+    for name in os.listdir(dst):
+        if not name.endswith(".csv"):
+            continue
+        path = os.path.join(dst, name)
+        with open(path, newline="") as fh:
+            rows = list(csv.reader(fh))
+        head = rows[0]
+        col = {c: i for i, c in enumerate(head)}
+        for r in rows[1:]:
+            f = factors.get((r[col["kernel"]], r[col["variant"]]),
+                            factors.get((r[col["flagset"]], r[col["kernel"]], r[col["variant"]])))
+            if f is None:
+                continue
+            if "metric" in col:  # summary.csv
+                if r[col["metric"]] in TIME_METRICS:
+                    for c in STAT_COLUMNS:
+                        r[col[c]] = scale(r[col[c]], f)
+            else:
+                for c in TIME_METRICS:
+                    r[col[c]] = scale(r[col[c]], f)
+        with open(path, "w", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(rows)
+    return dst

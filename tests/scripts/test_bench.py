@@ -1,12 +1,13 @@
 """Pure functions of scripts/bench/bench.py: parsing, arithmetic, verdicts, table.
 No timing is asserted here: `make bench` is the measurement."""
 
+import csv
 import math
 import os
 import tempfile
 import unittest
 
-from helpers import run_script  # also puts scripts/ on sys.path
+from helpers import fixture, run_script  # also puts scripts/ on sys.path
 
 from bench import bench
 
@@ -106,46 +107,30 @@ class Verdicts(unittest.TestCase):
 
 
 class Summary(unittest.TestCase):
-    HEADER = ("run_id,flagset,compiler,cflags,kernel,variant,size_bytes,n_elems,cache_level,"
-              "threads,thread,metric,unit,samples,median,ci_low,ci_high,mean,stddev,min,max,"
-              "mad,cv,outliers,counter_source,valid\n")
-
-    def write(self, lines):
-        fd, path = tempfile.mkstemp(suffix=".csv")
-        with os.fdopen(fd, "w") as f:
-            f.write(self.HEADER + "".join(lines))
-        self.addCleanup(os.remove, path)
-        return path
+    """bench reads runs through pmubench.load: the binary's fixture."""
 
     def test_metric_rows_keeps_single_thread_ns(self):
-        path = self.write([
-            'r,default,gcc,"-O2",sum,index,16384,2048,L1,1,0,ns_per_elem,ns,50,0.2,0.19,'
-            '0.21,0.2,0.002,0.19,0.25,0.001,0.01,2,none,1\n',
-            'r,default,gcc,"-O2",sum,index,16384,2048,L1,1,0,tsc_per_elem,ticks,50,0.4,0.39,'
-            '0.41,0.4,0.004,0.39,0.45,0.002,0.01,2,none,1\n',
-            'r,default,gcc,"-O2",sum,index,16384,2048,L1,2,all,ns_per_elem,ns,50,0.1,0.09,'
-            '0.11,0.1,0.002,0.09,0.15,0.001,0.02,0,none,1\n',
-            'r,default,gcc,"-O2,-Wl,x",empty,noop,4096,512,L1,1,0,ns_per_elem,ns,50,0,0,'
-            '0,0,0,0,0,0,,0,none,1\n',
-        ])
-        rows = bench.metric_rows(bench.read_summary(path))
-        self.assertEqual(sorted(rows), [("empty/noop", 4096), ("sum/index", 16384)])
-        self.assertEqual(rows[("sum/index", 16384)]["cv"], "0.01")
-        self.assertTrue(math.isnan(bench.fnum(rows[("empty/noop", 4096)]["cv"])))
-        only_sum = bench.metric_rows(bench.read_summary(path), kernel="sum")
+        rows = bench.metric_rows(bench.read_summary(fixture("run-2t")))
+        self.assertEqual(sorted(rows), [("stack_heap/heap", 16384), ("sum/index", 16384)])
+        r = rows[("sum/index", 16384)]
+        self.assertEqual((r["threads"], r["thread"], r["metric"]), (1, 0, "ns_per_elem"))
+        with open(os.path.join(fixture("run-2t"), "summary.csv"), newline="") as f:
+            cv = [x["cv"] for x in csv.DictReader(f)
+                  if (x["kernel"], x["variant"], x["threads"], x["thread"], x["metric"])
+                  == ("sum", "index", "1", "0", "ns_per_elem")]
+        self.assertEqual(["%.6g" % r["cv"]], cv)
+        only_sum = bench.metric_rows(bench.read_summary(fixture("run-2t")), kernel="sum")
         self.assertEqual(list(only_sum), [("sum/index", 16384)])
 
 
 class RawRows(unittest.TestCase):
     @staticmethod
-    def row(ns_per_elem, cs, thread="0", ns="1000", kernel="sum", variant="index",
-            size="16384"):
-        return {"ns_per_elem": str(ns_per_elem), "context_switches": cs, "thread": thread,
+    def row(ns_per_elem, cs, thread=0, ns=1000, kernel="sum", variant="index", size=16384):
+        return {"ns_per_elem": ns_per_elem, "context_switches": cs, "thread": thread,
                 "ns": ns, "kernel": kernel, "variant": variant, "size_bytes": size}
 
     def test_preempted_split(self):
-        raw = [self.row(1.0, "0"), self.row(1.0, "0"), self.row(1.0, "0"),
-               self.row(9.0, "2")]
+        raw = [self.row(1.0, 0), self.row(1.0, 0), self.row(1.0, 0), self.row(9.0, 2)]
         p = bench.preempted_split(raw)
         self.assertEqual((p["preempted"], p["counted"]), (1, 4))
         self.assertEqual(p["cv_clean"], 0.0)
@@ -153,18 +138,23 @@ class RawRows(unittest.TestCase):
         self.assertIn("1/4 samples context-switched", p["text"])
 
     def test_preempted_split_without_counter(self):
-        p = bench.preempted_split([self.row(1.0, ""), self.row(2.0, "")])
+        p = bench.preempted_split([self.row(1.0, math.nan), self.row(2.0, math.nan)])
         self.assertEqual(p["counted"], 0)
         self.assertEqual(p["text"], "context switches not counted")
         self.assertTrue(math.isnan(p["cv_clean"]))
 
     def test_sampled_seconds_counts_thread_0(self):
-        raw = [self.row(1, "0", ns="500000000"), self.row(1, "0", ns="250000000"),
-               self.row(1, "0", thread="1", ns="900000000"),
-               self.row(1, "0", thread="all", ns="900000000"),
-               self.row(1, "0", variant="unroll4", size="4096", ns="1000000000")]
+        raw = [self.row(1, 0, ns=500000000), self.row(1, 0, ns=250000000),
+               self.row(1, 0, thread=1, ns=900000000),
+               self.row(1, 0, thread=-1, ns=900000000),
+               self.row(1, 0, variant="unroll4", size=4096, ns=1000000000)]
         sec = bench.sampled_seconds(raw)
         self.assertEqual(sec, {("sum/index", 16384): 0.75, ("sum/unroll4", 4096): 1.0})
+
+    def test_read_raw_of_a_run(self):
+        raw = bench.read_raw(fixture("run-2t"), 16384)
+        self.assertEqual(len(raw), 40)
+        self.assertEqual({r["thread"] for r in raw}, {-1, 0, 1})
 
 
 class Table(unittest.TestCase):

@@ -9,7 +9,7 @@ import shutil
 import tempfile
 import unittest
 
-from helpers import fixture, run_script
+from helpers import fixture, run_script, scaled_copy
 
 from pmubench import compare, compare_many
 from pmubench.load import load_run
@@ -49,10 +49,11 @@ class CompareMany(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="pmb-many-")
         cls.dirs = {}
-        for name, src, meta in (("a", "run-a", {}), ("a2", "run-a", {"host": "other"}),
-                                ("b", "run-b", {"config": "tagged"})):
-            d = os.path.join(cls.tmp, name)
-            shutil.copytree(fixture(src), d)
+        # b: run-a with list_shuffled 100x slower, under another run name
+        for name, factors, meta in (("a", {}, {}), ("a2", {}, {"host": "other"}),
+                                    ("b", {("traversal", "list_shuffled"): 100.0},
+                                     {"config": "tagged"})):
+            d = scaled_copy(fixture("run-a"), os.path.join(cls.tmp, name), factors)
             path = os.path.join(d, "meta.json")
             with open(path) as f:
                 m = json.load(f)
@@ -76,13 +77,13 @@ class CompareMany(unittest.TestCase):
         a, b = self.dirs["a"], self.dirs["b"]
         rows, models, base = compare_many.run_comparison([a, b], out=None)
         self.assertEqual(len(models), 2)
-        self.assertTrue(base.endswith("[name default]"))
+        self.assertTrue(base.endswith("[name fixture-run-a]"), base)
         other = [r for r in rows if r["group"] != base]
         # the same rule, the same data: compare.py's verdict on A vs B
-        ga, la = compare.groups(compare.select(load_run(a), None, "A"), "ns_per_elem")
-        gb, _ = compare.groups(compare.select(load_run(b), None, "B"), "ns_per_elem")
+        ga = compare.groups(compare.select(load_run(a), None, "A"), "ns_per_elem")
+        gb = compare.groups(compare.select(load_run(b), None, "B"), "ns_per_elem")
         two = {(r["kernel"], r["variant"], r["size_bytes"], r["threads"]): r
-               for r in compare.compare(ga, gb, la, "ns_per_elem", 1.0, 0.05, 1)}
+               for r in compare.compare(ga, gb, "ns_per_elem", 1.0, 0.05, 1)}
         for r in other:
             key = (r["kernel"], r["variant"], r["size_bytes"], r["threads"])
             if key not in two:
@@ -94,8 +95,8 @@ class CompareMany(unittest.TestCase):
         self.assertTrue(shuffled)
         for r in shuffled:
             self.assertEqual(r["verdict"], "slower")
-            self.assertAlmostEqual(r["ratio"], 2.0, places=6)
-            self.assertLessEqual(r["ratio_ci_low"], 2.0 + 1e-9)
+            self.assertAlmostEqual(r["ratio"], 100.0, delta=0.01)
+            self.assertLessEqual(r["ratio_ci_low"], 100.0 * 1.0001)
             self.assertLess(r["p_value"], 0.05)
 
     def test_heatmap_only_with_two_groups(self):
@@ -114,7 +115,8 @@ class CompareMany(unittest.TestCase):
         p = run_script("pmubench/compare_many.py", self.dirs["a"], self.dirs["b"],
                        "--csv", out)
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertIn("M2 = Intel(R) Xeon(R) Gold 6230 CPU @ 2.10GHz [name tagged]", p.stdout)
+        self.assertIn("M2 = %s [name tagged]" % load_run(self.dirs["a"]).meta["cpu_model"],
+                      p.stdout)
         self.assertRegex(p.stdout, r"M2/M1 +95% CI +p +verdict")
         self.assertRegex(p.stdout, r"M2 vs M1: \d+ point\(s\): [1-9]\d* slower")
         with open(out) as f:

@@ -19,7 +19,7 @@ IMAGE = re.compile(r"!\[[^\]\n]*\]\(\s*([^)\s]+)\s*\)")
 # Source-tree paths named in the text, e.g. `scripts/pmubench/load.py`;
 # generated trees (build/, results/) and patterns (<name>, *, {a,b}) are not.
 SOURCE_PATH = re.compile(r"(?<![\w/.<$-])((?:harness|kernels|scripts|tests|configs|docs)"
-                         r"/[\w./-]*[\w/])(?![\w*<{$])")
+                         r"/[\w./-]*[\w/])(?![\w*<{$-])")
 DOC_MENTION = re.compile(r"(?<![\w/.-])((?:docs/)?[\w-]+\.md|README[\w-]*\.md)\b")
 
 

@@ -1,115 +1,204 @@
+"""pmubench.load, the one reader: the schema comes from the run (or the
+binary), the frames are the files as written, bad input is one clear error
+or a warning."""
+
+import csv
 import io
+import json
 import os
 import shutil
 import tempfile
 import unittest
 from contextlib import redirect_stderr
 
-from helpers import fixture, run_script
+from helpers import ROOT, fixture, run_script
 
 from pmubench import load as pmb_load
-from pmubench.load import PmbError, load_run
+from pmubench.load import PmbError, group_rows, load_run, thread_rows
 
 
 def quiet():
     return lambda msg: None
 
 
+def csv_rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
 class LoadGoodRun(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.loaded = load_run(fixture("run-a"), warn=quiet())
+        cls.loaded = load_run(fixture("run-2t"), warn=quiet())
 
-    def test_raw_shape_and_columns(self):
-        raw = self.loaded.raw
-        self.assertEqual(list(raw.columns), pmb_load.RAW_COLUMNS)
-        # 6 single-thread variants x 3 sizes x 11 reps + sum/index 2 threads
-        # x 3 rows (0, 1, all) x 3 sizes x 11 reps
-        self.assertEqual(len(raw), 6 * 3 * 11 + 3 * 3 * 11)
-        self.assertEqual(sorted(raw["size_bytes"].unique()), [16384, 524288, 8388608])
-        self.assertEqual(self.loaded.warnings, [])
+    def test_columns_are_the_schema(self):
+        run = self.loaded
+        with open(os.path.join(fixture("run-2t"), "size-16384.csv")) as f:
+            header = f.readline().strip().split(",")
+        self.assertEqual(list(run.raw.columns), header)
+        self.assertEqual(run.schema.raw_header, header)
+        self.assertEqual(run.metrics()[:2], ["ns_per_elem", "tsc_per_elem"])
+        self.assertIn("group_ns_per_elem", run.metrics())
+        self.assertEqual(run.warnings, [])
+
+    def test_row_count(self):
+        # stack_heap/heap and sum/index at 16K, 5 samples: 1 thread (1 row)
+        # and 2 threads (2 thread rows + the aggregate row)
+        self.assertEqual(len(self.loaded.raw), 2 * 5 * (1 + 3))
 
     def test_types(self):
         raw = self.loaded.raw
         self.assertEqual(raw["size_bytes"].dtype.kind, "i")
-        self.assertEqual(raw["ns"].dtype.kind, "f")
-        self.assertEqual(set(raw["thread"]), {"0", "1", "all"})
+        self.assertEqual(raw["thread"].dtype.kind, "i")
+        self.assertEqual(raw["core"].dtype.kind, "i")
+        self.assertEqual(raw["ns_per_elem"].dtype.kind, "f")
+        self.assertEqual(set(raw["thread"]), {-1, 0, 1})
+        self.assertEqual(self.loaded.summary["thread"].dtype.kind, "i")
+
+    def test_group_and_thread_rows(self):
+        raw = self.loaded.raw
+        g = group_rows(raw)
+        self.assertEqual(set(g[g["threads"] == 2]["thread"]), {-1})
+        self.assertEqual(set(g[g["threads"] == 1]["thread"]), {0})
+        self.assertEqual(len(g), 2 * 5 * 2)
+        self.assertEqual(set(thread_rows(raw)["thread"]), {0, 1})
 
     def test_empty_counter_is_nan_not_zero(self):
         raw = self.loaded.raw
-        self.assertTrue(raw["l2_misses"].isna().all())
-        self.assertTrue(raw["cycles"].notna().all())
-        self.assertFalse(self.loaded.counter_info("l2_misses")["available"])
+        self.assertTrue(raw["cycles"].isna().all())
+        self.assertTrue(raw["cycles_per_elem"].isna().all())
+        self.assertTrue(raw["allocs"].notna().all())
+        self.assertFalse(self.loaded.counter_info("cycles")["available"])
 
-    def test_summary_matches_raw(self):
+    def test_summary_is_the_file(self):
         s = self.loaded.summary
-        row = s[(s["kernel"] == "traversal") & (s["variant"] == "list_shuffled")
-                & (s["size_bytes"] == 8388608) & (s["metric"] == "ns_per_elem")]
-        self.assertEqual(len(row), 1)
-        self.assertAlmostEqual(row["median"].iloc[0], 6.40, places=6)
-        self.assertEqual(row["samples"].iloc[0], 11)
-        l2 = s[s["metric"] == "l2_misses_per_elem"]
-        self.assertTrue((l2["samples"] == 0).all())
-        self.assertTrue(l2["median"].isna().all())
+        for r in csv_rows(os.path.join(fixture("run-2t"), "summary.csv")):
+            if r["metric"] not in ("ns_per_elem", "group_ns_per_elem") or r["samples"] == "0":
+                continue
+            got = s[(s["kernel"] == r["kernel"]) & (s["variant"] == r["variant"])
+                    & (s["threads"] == int(r["threads"])) & (s["thread"] == int(r["thread"]))
+                    & (s["metric"] == r["metric"])]
+            self.assertEqual(len(got), 1)
+            self.assertEqual("%.6g" % got["median"].iloc[0], r["median"])
+            self.assertEqual("%.6g" % got["ci_high"].iloc[0], r["ci_high"])
 
-    def test_caches_sanitised(self):
-        self.assertEqual(self.loaded.caches(), {"L1": 32768, "L2": 1048576, "L3": 33554432})
+    def test_metric_entries(self):
+        run = self.loaded
+        self.assertEqual(run.metric("group_ns_per_elem")["normalisation"], "group_elem")
+        self.assertEqual(pmb_load.metric_unit(run, "allocs_per_elem"), "allocs/elem")
+        self.assertIn("per element of one thread's work",
+                      pmb_load.metric_label(run, "ns_per_elem"))
+        with self.assertRaises(PmbError) as cm:
+            run.metric("nanos")
+        self.assertIn("ns_per_elem", str(cm.exception))
 
-    def test_metric_values(self):
-        raw = pmb_load.primary_rows(self.loaded.raw)
-        v = pmb_load.metric_values(raw, "cycles_per_elem")
-        # fixture: cycles = 3 * ns
-        self.assertAlmostEqual((v / raw["ns_per_elem"]).median(), 3.0, places=4)
+    def test_counter_columns(self):
+        cols = self.loaded.counter_columns()
+        self.assertIn("cycles", cols)
+        self.assertIn("allocs", cols)
+        self.assertNotIn("ns", cols)
+
+    def test_caches(self):
+        caches = self.loaded.caches()
+        self.assertIn("L1", caches)
+        self.assertGreater(caches["L1"], 0)
+
+
+class SchemaSource(unittest.TestCase):
+    def test_schema_of_the_run_matches_the_binary(self):
+        binary = os.path.join(ROOT, "build", "test", "pmubench")
+        if not os.access(binary, os.X_OK):
+            self.skipTest("build/test/pmubench not built (make test-build)")
+        run = load_run(fixture("run-a"), warn=quiet())
+        self.assertEqual(run.schema.d, pmb_load.binary_schema(binary))
+
+    def test_meta_without_schema_uses_the_binary(self):
+        binary = os.path.join(ROOT, "build", "test", "pmubench")
+        if not os.access(binary, os.X_OK):
+            self.skipTest("build/test/pmubench not built (make test-build)")
+        with tempfile.TemporaryDirectory() as d:
+            run = os.path.join(d, "r")
+            shutil.copytree(fixture("run-a"), run)
+            path = os.path.join(run, "meta.json")
+            with open(path) as f:
+                meta = json.load(f)
+            del meta["schema"]
+            with open(path, "w") as f:
+                json.dump(meta, f)
+            old = os.environ.get("PMB_BIN")
+            os.environ["PMB_BIN"] = binary
+            try:
+                self.assertEqual(len(load_run(run, warn=quiet()).raw), 50)
+                os.environ["PMB_BIN"] = os.path.join(d, "nope")
+                p = run_script("pmubench/load.py", run,
+                               env={"PMB_BIN": os.path.join(d, "nope"), "PATH": "/usr/bin:/bin"})
+            finally:
+                if old is None:
+                    del os.environ["PMB_BIN"]
+                else:
+                    os.environ["PMB_BIN"] = old
+            # build/test/pmubench is still found when PMB_BIN is wrong
+            self.assertEqual(p.returncode, 0, p.stderr)
 
 
 class LoadBadRuns(unittest.TestCase):
     def test_truncated_last_line_dropped_with_warning(self):
         warnings = []
         run = load_run(fixture("run-trunc"), warn=warnings.append)
-        # 11 samples at 16 KiB, 10 whole samples at 512 KiB (11th cut)
-        self.assertEqual(len(run.raw), 21)
-        self.assertEqual((run.raw["size_bytes"] == 524288).sum(), 10)
+        # 25 rows at 16 KiB, 24 whole rows at 512 KiB (the last one cut)
+        self.assertEqual(len(run.raw), 49)
+        self.assertEqual((run.raw["size_bytes"] == 524288).sum(), 24)
         self.assertTrue(any("truncated" in w and "size-524288.csv" in w for w in warnings),
                         warnings)
-        # summary.csv is missing: recomputed from raw, with a warning
-        self.assertTrue(any("summary.csv missing" in w for w in warnings))
-        s = run.summary
-        m = s[(s["size_bytes"] == 16384) & (s["metric"] == "ns_per_elem")]["median"]
-        self.assertAlmostEqual(float(m.iloc[0]), 0.5, places=6)
 
     def test_truncated_warning_printed_by_cli(self):
         p = run_script("pmubench/load.py", fixture("run-trunc"))
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("warning", p.stderr)
         self.assertIn("truncated", p.stderr)
-        self.assertIn("21 samples", p.stdout)
+        self.assertIn("49 samples", p.stdout)
 
-    def test_wrong_header_names_file_and_column(self):
-        with self.assertRaises(PmbError) as cm:
-            load_run(fixture("run-badheader"), warn=quiet())
-        msg = str(cm.exception)
-        self.assertIn("size-16384.csv", msg)
+    def test_missing_summary_names_the_fix(self):
+        with tempfile.TemporaryDirectory() as d:
+            run = os.path.join(d, "r")
+            shutil.copytree(fixture("run-a"), run)
+            os.remove(os.path.join(run, "summary.csv"))
+            with self.assertRaises(PmbError) as cm:
+                load_run(run, warn=quiet())
+            self.assertIn("summary.csv missing", str(cm.exception))
+            self.assertIn("pmubench --resume", str(cm.exception))
+
+    def test_wrong_header_skips_the_file_naming_the_column(self):
+        warnings = []
+        run = load_run(fixture("run-badheader"), warn=warnings.append)
+        msg = "\n".join(w for w in warnings if w.startswith("skipping size-16384.csv"))
         self.assertIn("missing column(s): ns", msg)
         self.assertIn("nanos", msg)
+        self.assertEqual(set(run.raw["size_bytes"]), {524288})
 
     def test_garbage_line_names_file_and_line(self):
-        with self.assertRaises(PmbError) as cm:
-            load_run(fixture("run-garbage"), warn=quiet())
-        msg = str(cm.exception)
-        self.assertIn("size-16384.csv", msg)
+        warnings = []
+        load_run(fixture("run-garbage"), warn=warnings.append)
+        msg = "\n".join(w for w in warnings if w.startswith("skipping size-16384.csv"))
         self.assertIn("line 6", msg)
 
     def test_cli_errors_have_no_traceback(self):
-        for name in ("run-badheader", "run-garbage", "does-not-exist"):
-            p = run_script("pmubench/load.py", fixture(name))
-            self.assertEqual(p.returncode, 2, name)
-            self.assertNotIn("Traceback", p.stderr)
-            # warnings (a damaged size file skipped) may come first
-            self.assertTrue(p.stderr.strip().splitlines()[-1].startswith("load.py: error: "),
-                            p.stderr)
+        with tempfile.TemporaryDirectory() as d:
+            bad = os.path.join(d, "bad")
+            shutil.copytree(fixture("run-a"), bad)
+            with open(os.path.join(bad, "summary.csv"), "w") as f:
+                f.write("kernel,nonsense\nx,y\n")
+            for path in (bad, fixture("does-not-exist")):
+                p = run_script("pmubench/load.py", path)
+                self.assertEqual(p.returncode, 2, path)
+                self.assertNotIn("Traceback", p.stderr)
+                self.assertTrue(p.stderr.strip().splitlines()[-1].startswith("load.py: error: "),
+                                p.stderr)
 
     def test_not_a_run_dir(self):
         with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "meta.json"), "w") as f:
+                json.dump(json.load(open(os.path.join(fixture("run-a"), "meta.json"))), f)
             with self.assertRaises(PmbError) as cm:
                 load_run(d, warn=quiet())
             self.assertIn("no size-*.csv", str(cm.exception))
@@ -117,17 +206,16 @@ class LoadBadRuns(unittest.TestCase):
     def test_non_numeric_value(self):
         with tempfile.TemporaryDirectory() as d:
             run = os.path.join(d, "r")
-            shutil.copytree(fixture("run-trunc"), run)
+            shutil.copytree(fixture("run-a"), run)
             p = os.path.join(run, "size-16384.csv")
             with open(p) as f:
                 lines = f.read().split("\n")
+            head = lines[0].split(",")
             fields = lines[3].split(",")
-            fields[14] = "12x4"  # ns
+            fields[head.index("ns")] = "12x4"
             lines[3] = ",".join(fields)
             with open(p, "w") as f:
                 f.write("\n".join(lines))
-            # The damaged size file is skipped, the warning says why; the
-            # other sizes load.
             warnings = []
             loaded = load_run(run, warn=warnings.append)
             msg = "\n".join(w for w in warnings if w.startswith("skipping size-16384.csv"))
@@ -138,7 +226,7 @@ class LoadBadRuns(unittest.TestCase):
     def test_bad_meta_json(self):
         with tempfile.TemporaryDirectory() as d:
             run = os.path.join(d, "r")
-            shutil.copytree(fixture("run-trunc"), run)
+            shutil.copytree(fixture("run-a"), run)
             with open(os.path.join(run, "meta.json"), "w") as f:
                 f.write("{not json")
             with self.assertRaises(PmbError) as cm:

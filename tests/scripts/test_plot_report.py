@@ -1,3 +1,4 @@
+import json
 import os
 import re
 import shutil
@@ -7,16 +8,16 @@ import unittest
 
 from helpers import fixture, run_script
 
-COUNTED = ["cycles", "instructions", "l1d_misses", "llc_misses", "branches",
-           "branch_misses", "task_clock_ns"]
-
-
 def chromium():
     for b in ("chromium", "chromium-browser", "google-chrome"):
         path = shutil.which(b)
         if path:
             return path
     return None
+
+
+def quiet(msg):
+    pass
 
 
 class PlotTest(unittest.TestCase):
@@ -32,19 +33,14 @@ class PlotTest(unittest.TestCase):
         shutil.rmtree(cls.tmp)
 
     def test_expected_files(self):
+        # timer backend: time per element for every family, allocations
+        # where there are some (stack_heap/heap: one per 16 elements)
         self.assertEqual(self.p.returncode, 0, self.p.stderr)
         got = set(os.listdir(os.path.join(self.rundir, "plots")))
-        want = set()
-        for fam in ("traversal", "sum"):
-            for m in ["ns"] + COUNTED:
-                for ext in ("png", "svg"):
-                    want.add("%s-%s_per_elem.%s" % (fam, m, ext))
+        want = {"%s-%s.%s" % (fam, m, ext) for fam in ("traversal", "sum", "stack_heap")
+                for m in ("ns_per_elem",) for ext in ("png", "svg")}
+        want |= {"stack_heap-allocs_per_elem.%s" % ext for ext in ("png", "svg")}
         self.assertEqual(got, want)
-
-    def test_unavailable_and_zero_counters_not_plotted(self):
-        files = os.listdir(os.path.join(self.rundir, "plots"))
-        self.assertFalse([f for f in files if "l2_misses" in f])
-        self.assertFalse([f for f in files if "page_faults" in f])  # all zero
 
     def test_images_are_real(self):
         import matplotlib.image as mpimg
@@ -54,47 +50,82 @@ class PlotTest(unittest.TestCase):
         colours = np.unique((img[..., :3] * 255).astype(int).reshape(-1, 3), axis=0)
         self.assertGreater(len(colours), 20)
 
+    def test_lines_are_the_summary_medians(self):
+        from pmubench import plot
+        from pmubench.load import group_rows, load_run
+        run = load_run(self.rundir, warn=quiet)
+        fig = plot.figure(run, "traversal", "ns_per_elem")
+        s = group_rows(run.summary)
+        for line in fig.axes[0].get_lines():
+            label = line.get_label()
+            if label.startswith("_"):
+                continue
+            want = s[(s["kernel"] == "traversal") & (s["variant"] == label)
+                     & (s["metric"] == "ns_per_elem")].sort_values("size_bytes")
+            self.assertEqual(list(line.get_ydata()), list(want["median"]))
+
     def test_simulated_label_and_cache_lines(self):
-        with open(os.path.join(self.rundir, "plots", "traversal-cycles_per_elem.svg")) as f:
-            svg = f.read()
-        # SVG text is stored as paths: check the labels on the Figure itself.
         from pmubench import plot
         from pmubench.load import load_run
-        run = load_run(self.rundir, warn=lambda m: None)
-        fig = plot.figure(run, "traversal", "cycles_per_elem")
+        run = load_run(fixture("run-sim"), warn=quiet)
+        fig = plot.figure(run, "traversal", "l1d_misses_per_elem")
         ax = fig.axes[0]
         self.assertIn("(simulated)", ax.get_title(loc="left"))
         self.assertEqual(ax.get_xscale(), "log")
         texts = [t.get_text() for t in ax.texts]
-        self.assertIn("L1 32 KiB", texts)
-        self.assertIn("L3 32 MiB", texts)  # sanitised size, not 512 MiB
-        labels = [l.get_text() for l in ax.get_xticklabels()]
-        self.assertTrue(any("KiB" in l for l in labels) and any("MiB" in l for l in labels))
-        fig_ns = plot.figure(run, "sum", "ns_per_elem")
+        l1 = run.caches()["L1"]
+        self.assertTrue(any(t.startswith("L1 ") for t in texts), texts)
+        self.assertTrue(any(t.endswith(fmt_bytes(l1)) for t in texts), texts)
+        fig_ns = plot.figure(run, "traversal", "ns_per_elem")
         self.assertNotIn("simulated", fig_ns.axes[0].get_title(loc="left"))
-        legend = [t.get_text() for t in fig_ns.axes[0].get_legend().get_texts()]
-        self.assertIn("index (2 threads)", legend)
+
+    def test_aggregate_rows_labelled(self):
+        from pmubench import plot
+        from pmubench.load import load_run
+        run = load_run(fixture("run-2t"), warn=quiet)
+        self.assertIn("group_ns_per_elem", plot.available_metrics(run, "sum"))
+        self.assertNotIn("group_ns_per_elem",
+                         plot.available_metrics(load_run(fixture("run-a"), warn=quiet), "sum"))
+        fig = plot.figure(run, "sum", "ns_per_elem")
+        legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        self.assertIn("index (2 threads: aggregate row)", legend)
         self.assertIn("index (1 thread)", legend)
-        self.assertTrue(svg.startswith("<?xml"))
+        self.assertIn("per_elem", fig.axes[0].get_ylabel())
 
     def test_out_and_format(self):
         out = os.path.join(self.tmp, "o")
         p = run_script("pmubench/plot.py", self.rundir, "--out", out, "--format", "svg",
-                       "--metric", "ns_per_elem")
+                       "--metric", "ns_per_elem", "-q")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(sorted(os.listdir(out)),
-                         ["sum-ns_per_elem.svg", "traversal-ns_per_elem.svg"])
+                         ["stack_heap-ns_per_elem.svg", "sum-ns_per_elem.svg",
+                          "traversal-ns_per_elem.svg"])
 
     def test_bad_format(self):
         p = run_script("pmubench/plot.py", self.rundir, "--format", "gif")
         self.assertEqual(p.returncode, 2)
         self.assertIn("gif", p.stderr)
 
-    def test_bad_run(self):
-        p = run_script("pmubench/plot.py", fixture("run-badheader"))
+    def test_unknown_metric(self):
+        p = run_script("pmubench/plot.py", self.rundir, "--metric", "nanos")
         self.assertEqual(p.returncode, 2)
-        self.assertNotIn("Traceback", p.stderr)
-        self.assertIn("size-16384.csv", p.stderr)
+        self.assertIn("unknown metric 'nanos'", p.stderr)
+
+    def test_bad_run(self):
+        with tempfile.TemporaryDirectory() as d:
+            run = os.path.join(d, "r")
+            shutil.copytree(fixture("run-a"), run)
+            with open(os.path.join(run, "meta.json"), "w") as f:
+                f.write("{")
+            p = run_script("pmubench/plot.py", run)
+            self.assertEqual(p.returncode, 2)
+            self.assertNotIn("Traceback", p.stderr)
+            self.assertIn("meta.json", p.stderr)
+
+
+def fmt_bytes(n):
+    from pmubench.load import fmt_bytes as f
+    return f(n)
 
 
 class ReportTest(unittest.TestCase):
@@ -129,38 +160,38 @@ class ReportTest(unittest.TestCase):
     def test_images_embedded(self):
         imgs = re.findall(r'<img [^>]*src="(data:image/svg\+xml;base64,[A-Za-z0-9+/=]+)"',
                           self.html)
-        # 2 families x (ns + 7 counted counters)
-        self.assertEqual(len(imgs), 16)
+        # 3 families x ns_per_elem + stack_heap allocs_per_elem
+        self.assertEqual(len(imgs), 4)
 
-    def test_headline_ratios(self):
+    def test_headline_ratios_are_ratios_of_summary_medians(self):
+        from pmubench.load import load_run
+        s = load_run(self.rundir, warn=quiet).summary
+        s = s[(s["metric"] == "ns_per_elem") & (s["kernel"] == "traversal")]
+        med = {(r.variant, r.size_bytes): r.median for r in s.itertuples()}
         table = self.html[self.html.index('id="headline"'):self.html.index('id="machine"')]
         row = re.search(r"traversal: list_shuffled / array</code>.*?</tr>", table, re.S).group(0)
-        vals = re.findall(r"([0-9.]+)\u00d7", row)
-        self.assertEqual(vals, ["2.00", "5.00", "8.00"])
-        row = re.search(r"sum: index / pointer</code>.*?</tr>", table, re.S).group(0)
-        self.assertEqual(re.findall(r"([0-9.]+)\u00d7", row), ["1.00", "1.00", "1.25"])
-        row = re.search(r"sum: index_checked / index</code>.*?</tr>", table, re.S).group(0)
-        self.assertEqual(re.findall(r"([0-9.]+)\u00d7", row), ["1.20", "1.50", "1.25"])
-        # families absent from the run are skipped
-        self.assertNotIn("alloc:", table)
-        self.assertNotIn("branch:", table)
+        got = re.findall(r"([0-9.]+)\u00d7", row)
+        want = ["%.2f" % (med[("list_shuffled", z)] / med[("array", z)]) for z in (16384, 524288)]
+        self.assertEqual(got, want)
+        self.assertNotIn("alloc:", table)  # families absent from the run are skipped
 
     def test_machine_and_counters(self):
         h = self.html
-        self.assertIn("Intel(R) Xeon(R) Gold 6230", h)
-        self.assertIn("512 MiB", h)  # raw L3 as reported by the OS
-        self.assertIn("32 MiB", h)   # sanitised
-        self.assertIn("-O2 -g -fno-omit-frame-pointer", h)
-        self.assertIn("implausible", h)  # harness warning
+        self.assertIn("AMD EPYC", h)
         counters = h[h.index('id="counters"'):h.index('id="completeness"')]
-        self.assertIn("PAPI_L2_DCM not supported by the simulator backend", counters)
-        self.assertIn("1 of 12 counters were not counted", counters)
+        self.assertIn("timer backend: counters not read", counters)
+        self.assertIn("11 of 12 counters were not counted", counters)
         self.assertIn("complete</span>", h)
-        self.assertIn("4m 12s", h)
 
     def test_incomplete_run(self):
-        d = os.path.join(self.tmp, "run-trunc")
+        d = os.path.join(self.tmp, "run-inc")
         shutil.copytree(fixture("run-trunc"), d)
+        path = os.path.join(d, "meta.json")
+        with open(path) as f:
+            meta = json.load(f)
+        meta["complete"] = False
+        with open(path, "w") as f:
+            json.dump(meta, f)
         p = run_script("pmubench/report.py", d)
         self.assertEqual(p.returncode, 0, p.stderr)
         with open(os.path.join(d, "report.html"), encoding="utf-8") as f:
@@ -168,10 +199,31 @@ class ReportTest(unittest.TestCase):
         self.assertIn("incomplete", h)
         self.assertIn("dropping truncated last line", h)
 
-    def test_bad_run(self):
-        p = run_script("pmubench/report.py", fixture("run-garbage"))
-        self.assertEqual(p.returncode, 2)
-        self.assertNotIn("Traceback", p.stderr)
+
+class ReportThreads(unittest.TestCase):
+    """The report shows a 2-thread point's figures as summary.csv has them,
+    named as the schema names them."""
+
+    def test_aggregate_and_throughput_rows(self):
+        from pmubench.load import load_run
+        with tempfile.TemporaryDirectory() as d:
+            run = os.path.join(d, "run-2t")
+            shutil.copytree(fixture("run-2t"), run)
+            p = run_script("pmubench/report.py", run)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(os.path.join(run, "report.html"), encoding="utf-8") as f:
+                h = f.read()
+            s = load_run(run, warn=quiet).summary
+            fam = h[h.index('id="fam-stack_heap"'):]
+            fam = fam[:fam.index("</table>")]
+            for metric in ("ns_per_elem", "group_ns_per_elem"):
+                m = re.search(r"2 threads, aggregate row \(thread -1\): <code>%s</code>"
+                              r".*?<td class=\"num\">([0-9.]+)<br>" % metric, fam, re.S)
+                self.assertIsNotNone(m, metric)
+                want = s[(s["kernel"] == "stack_heap") & (s["threads"] == 2)
+                         & (s["thread"] == -1) & (s["metric"] == metric)]["median"].iloc[0]
+                self.assertAlmostEqual(float(m.group(1)), want, delta=abs(want) * 5e-4)
+            self.assertIn("inverse throughput", h)
 
 
 @unittest.skipUnless(chromium(), "chromium is not installed (apt-get install -y chromium)")

@@ -95,23 +95,29 @@ class TestChecks(unittest.TestCase):
 
 
 def write_run(d, allocs_override=None):
-    """A papi run on a machine without a PMU: counters empty, allocs exact."""
+    """A papi run on a machine without a PMU: counters empty, allocs exact.
+    The files are in the binary's dialect: meta.json and the schema (so the
+    headers) from the run-a fixture, one of its size files, and a
+    summary.csv whose rows carry the values validate checks."""
+    with open(os.path.join(helpers.fixture("run-a"), "meta.json")) as f:
+        meta = json.load(f)
     counters = {c: {"requested": True, "available": False, "event": "", "pass": -1,
                     "reason": REASON}
                 for c in ("cycles", "instructions", "l1d_misses", "l2_misses", "llc_misses",
                           "branches", "branch_misses")}
-    meta = {"backend": "papi", "compiler": "gcc-12.2.0", "cflags": "-O2 -g",
-            "caches": {"L1": {"size": 32768}, "L2": {"size": 1 << 20}, "L3": {"size": 8 << 20}},
-            "llc_level": 3, "counters": counters}
+    meta.update({"backend": "papi", "compiler": "gcc-12.2.0", "cflags": "-O2 -g",
+                 "caches": {"L1": {"size": 32768}, "L2": {"size": 1 << 20},
+                            "L3": {"size": 8 << 20}},
+                 "llc_level": 3, "counters": counters})
     with open(os.path.join(d, "meta.json"), "w") as f:
         json.dump(meta, f)
-    cols = ["run_id", "flagset", "compiler", "kernel", "variant", "size_bytes", "n_elems",
-            "cache_level", "threads", "thread", "metric", "unit", "samples", "median"]
+    shutil.copy(os.path.join(helpers.fixture("run-a"), "size-16384.csv"), d)
+    header = meta["schema"]["headers"]["summary"]
     sizes = ((8192, "L1"), (1 << 20, "L2"), (32 << 20, "DRAM"))
     bpe = {"alloc": 24, "copy": 33, "traversal": 16}
     with open(os.path.join(d, "summary.csv"), "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(cols)
+        w = csv.DictWriter(f, fieldnames=header, restval="", lineterminator="\n")
+        w.writeheader()
         for k in S.KERNELS:
             fam, var = k.split("/")
             for size, level in sizes:
@@ -124,8 +130,11 @@ def write_run(d, allocs_override=None):
                         med = "%.6g" % v
                     else:
                         med = ""
-                    w.writerow(["r", "default", "gcc-12.2.0", fam, var, size, n, level, 1, 0,
-                                c + "_per_elem", "events", 5 if med else 0, med])
+                    w.writerow({"run_id": "r", "flagset": "default", "compiler": "gcc-12.2.0",
+                                "kernel": fam, "variant": var, "size_bytes": size,
+                                "n_elems": n, "cache_level": level, "threads": 1,
+                                "thread": 0, "metric": c + "_per_elem", "unit": "events",
+                                "samples": 5 if med else 0, "median": med, "valid": 1})
 
 
 class TestValidate(unittest.TestCase):
