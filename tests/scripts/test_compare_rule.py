@@ -11,11 +11,19 @@ import helpers  # noqa: F401  (puts scripts/ on sys.path)
 from pmubench import compare as C
 
 
+def point(v):
+    """A point as compare.groups gives it: the summary's median (here of the
+    synthetic samples) and the samples."""
+    v = np.asarray(v, float)
+    return dict(median=float(np.median(v)), ci_low=math.nan, ci_high=math.nan,
+                samples=len(v), cache_level="L1", values=v)
+
+
 def rows_from(pairs, seed=3):
     """compare.compare's rows for {key: (a, b)} sample arrays."""
-    ga = {k: a for k, (a, b) in pairs.items()}
-    gb = {k: b for k, (a, b) in pairs.items()}
-    return C.compare(ga, gb, {}, "ns_per_elem", C.DEFAULT_THRESHOLD, C.DEFAULT_ALPHA, seed)
+    ga = {k: point(a) for k, (a, b) in pairs.items()}
+    gb = {k: point(b) for k, (a, b) in pairs.items()}
+    return C.compare(ga, gb, "ns_per_elem", C.DEFAULT_THRESHOLD, C.DEFAULT_ALPHA, seed)
 
 
 def counts(rows):
