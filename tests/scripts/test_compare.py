@@ -108,7 +108,7 @@ class CompareScaled(unittest.TestCase):
         line = [l for l in out.splitlines() if l.startswith("traversal/list_shuffled/512KiB")][0]
         self.assertIn("100.000", line)
         self.assertIn("slower", line)
-        self.assertIn("10 compared: 2 slower, 0 faster, 8 same", out)
+        self.assertIn("10 tested: 2 slower, 0 faster, 8 same", out)
 
     def test_plot_written(self):
         self.assertTrue(os.path.exists(self.png))
