@@ -109,6 +109,8 @@ def _check_schema(schema, where):
 class Schema:
     """The harness's description of the files: headers, column types, metrics."""
 
+    inferred = False
+
     def __init__(self, d):
         self.d = d
         self.version = d.get("schema_version")
@@ -125,6 +127,44 @@ class Schema:
 
     def numeric(self, name):
         return self.types.get(name) in ("int", "float")
+
+
+def _first_line(path):
+    try:
+        with open(path, newline="", encoding="utf-8", errors="replace") as f:
+            return next(csv.reader([f.readline()]), [])
+    except OSError:
+        return []
+
+
+class InferredSchema(Schema):
+    """For a schema-1 run (written before pmubench --schema, no schema in its
+    meta.json, and no binary that prints one): the headers as the files
+    have them, numbers where every cell is one, the aggregate row's thread
+    'all' read as -1, and the metrics and units summary.csv names.  Nothing
+    about the columns is written down here."""
+
+    inferred = True
+
+    def __init__(self, run_dir, version):
+        sizes = sorted(glob.glob(os.path.join(run_dir, "size-*.csv")))
+        raw = _first_line(sizes[0]) if sizes else []
+        summary_path = os.path.join(run_dir, "summary.csv")
+        metrics, units = [], {}
+        try:
+            with open(summary_path, newline="", encoding="utf-8", errors="replace") as f:
+                for row in csv.DictReader(f):
+                    m = row.get("metric")
+                    if m and m not in units:
+                        metrics.append(m)
+                        units[m] = row.get("unit", "")
+        except (OSError, csv.Error):
+            pass
+        Schema.__init__(self, {
+            "schema_version": version,
+            "headers": {"raw": [h.strip() for h in raw],
+                        "summary": [h.strip() for h in _first_line(summary_path)]},
+            "metrics": [{"name": m, "unit": units[m]} for m in metrics]})
 
 
 # --------------------------------------------------------------------------
@@ -288,6 +328,14 @@ def _read_csv(path, expected, warn, version="?"):
 
 def _frame(path, header, rows, schema):
     df = pd.DataFrame(rows, columns=header, dtype=str)
+    if schema.inferred:
+        if "thread" in df:
+            df["thread"] = df["thread"].str.strip().replace({"all": "-1"})
+        for col in header:  # a number wherever every cell is one
+            s = df[col].str.strip()
+            num = pd.to_numeric(s.where(s != "", None), errors="coerce")
+            if col in INT_KEYS or (num.notna() | (s == "")).all() and num.notna().any():
+                schema.types[col] = "int" if (num.dropna() % 1 == 0).all() else "float"
     for col in header:
         if not schema.numeric(col):
             continue
@@ -332,15 +380,18 @@ def _load_meta(run_dir, warn):
 
 
 def _run_schema(run_dir, meta):
+    """The run's own schema (meta.json), else the binary's when it writes the
+    run's schema_version, else the one the files show (schema 1)."""
     if isinstance(meta.get("schema"), dict):
         return Schema(_check_schema(meta["schema"], os.path.join(run_dir, "meta.json")))
-    d = _check_schema(binary_schema(), "pmubench --schema")
     sv = meta.get("schema_version")
-    if sv is not None and sv != d.get("schema_version"):
-        raise PmbError("%s: schema_version %r, but this pmubench writes %r and the "
-                       "run's meta.json does not carry its schema; re-run it with "
-                       "this pmubench" % (run_dir, sv, d.get("schema_version")))
-    return Schema(d)
+    try:
+        d = _check_schema(binary_schema(), "pmubench --schema")
+    except PmbError:
+        d = None
+    if d is not None and (sv is None or sv == d.get("schema_version")):
+        return Schema(d)
+    return InferredSchema(run_dir, sv)
 
 
 def _size_key(path):

@@ -11,6 +11,10 @@ cd "$(dirname "$0")/../.." || exit 1
 PY=/usr/bin/python3
 BIN=build/test/pmubench
 [ -x "$BIN" ] || { echo "not ok - fixtures: $BIN not built (make test-build)"; exit 0; }
+if ! "$BIN" --schema >/dev/null 2>&1; then
+	echo "skip - fixtures: $BIN prints no schema (pmubench --schema): the fixtures are schema 2"
+	exit 0
+fi
 if ! $PY -c 'import pandas, numpy' 2>/dev/null; then
 	echo "skip - fixtures: python3-pandas/numpy missing (make deps-test)"
 	exit 0

@@ -117,9 +117,11 @@ def main():
            and ci_["cycles"]["pass"] == ci_["instructions"]["pass"] and meta["backend"] == "papi",
            f"cycles {ci_['cycles']}, instructions {ci_['instructions']}")
     all_rows = [per_thread_rows(s) for s in sweeps]
-    # The source per counter is in summary.csv's "source" (schema 2).
+    # The source per counter: summary.csv's "source" (schema 2; schema 1
+    # had one word per row, "counter_source").
+    col = "source" if "source" in sweeps[0].summary else "counter_source"
     sources = {str(x) for sw in sweeps for x in sw.summary.loc[
-        sw.summary["metric"].isin(["instructions_per_elem", "cycles_per_elem"]), "source"]}
+        sw.summary["metric"].isin(["instructions_per_elem", "cycles_per_elem"]), col]}
     filled = all(r["instructions"].notna().all() and r["cycles"].notna().all()
                  for r in all_rows) and sources == {"papi"}
     report("instructions and cycles filled in every row (source papi), 1 vCPU", filled)
