@@ -331,10 +331,10 @@ def _frame(path, header, rows, schema):
     if schema.inferred:
         if "thread" in df:
             df["thread"] = df["thread"].str.strip().replace({"all": "-1"})
-        for col in header:  # a number wherever every cell is one
-            s = df[col].str.strip()
+        for col in header:  # a number wherever every cell is one (an empty
+            s = df[col].str.strip()  # column: a counter that was not counted)
             num = pd.to_numeric(s.where(s != "", None), errors="coerce")
-            if col in INT_KEYS or (num.notna() | (s == "")).all() and num.notna().any():
+            if col in INT_KEYS or (num.notna() | (s == "")).all():
                 schema.types[col] = "int" if (num.dropna() % 1 == 0).all() else "float"
     for col in header:
         if not schema.numeric(col):

@@ -175,6 +175,7 @@ class SchemaSource(unittest.TestCase):
             loaded = load_run(run, warn=quiet())
             self.assertTrue(loaded.schema.inferred)
             self.assertEqual(set(loaded.raw["thread"]), {-1, 0, 1})
+            self.assertTrue(loaded.raw["cycles"].isna().all())  # not counted: empty, NaN
             self.assertEqual(loaded.metrics()[0], "ns_per_elem")
             self.assertEqual(pmb_load.metric_unit(loaded, "allocs_per_elem"), "allocs/elem")
             self.assertEqual(len(group_rows(loaded.raw)), 2 * 5 * 2)
