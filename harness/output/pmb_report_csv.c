@@ -24,6 +24,11 @@ struct csv_reporter {
 	struct csv_file sizes[PMB_MAX_SIZES];
 	size_t nsizes;
 	FILE *summary;
+	/* A point's summary rows for all its threads, held until its last
+	 * thread so they reach summary.csv in one write: all or none. */
+	FILE *pending;
+	char *pending_text;
+	size_t pending_len;
 	char dir[1024];
 };
 
@@ -143,19 +148,19 @@ static FILE *begin_rows(struct row_buf *b)
 	return b->m;
 }
 
-static int finish_rows(struct row_buf *b, FILE *f, const char *dir)
+static int finish_stream(FILE *m, char **text, size_t *len, FILE *f, const char *dir)
 {
-	int bad = ferror(b->m);
-	if (fclose(b->m) != 0 || bad) {
-		free(b->text);
+	int bad = ferror(m);
+	if (fclose(m) != 0 || bad) {
+		free(*text);
 		return pmb_error("out of memory formatting a CSV row");
 	}
 	int fd = fileno(f);
 	off_t start = lseek(fd, 0, SEEK_END);
 	size_t done = 0;
 	int e = 0;
-	while (done < b->len) {
-		ssize_t n = write(fd, b->text + done, b->len - done);
+	while (done < *len) {
+		ssize_t n = write(fd, *text + done, *len - done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -164,7 +169,7 @@ static int finish_rows(struct row_buf *b, FILE *f, const char *dir)
 		}
 		done += (size_t)n;
 	}
-	free(b->text);
+	free(*text);
 	if (!e)
 		return 0;
 	if (done && start >= 0 && ftruncate(fd, start) != 0)
@@ -173,6 +178,11 @@ static int finish_rows(struct row_buf *b, FILE *f, const char *dir)
 				 dir, strerror(e), strerror(errno), write_hint(e));
 	return pmb_error("cannot write results in %s: %s; %s (rows written so far are kept)",
 			 dir, strerror(e), write_hint(e));
+}
+
+static int finish_rows(struct row_buf *b, FILE *f, const char *dir)
+{
+	return finish_stream(b->m, &b->text, &b->len, f, dir);
 }
 
 static void put_double(FILE *f, double v)
@@ -244,10 +254,14 @@ static int csv_point(void *self, const struct pmb_run_info *run, const struct pm
 	if (raw && fdatasync(fileno(raw)) != 0 && errno != EINVAL)
 		return pmb_error("cannot sync results in %s: %s; %s", r->dir, strerror(errno),
 				 write_hint(errno));
-	struct row_buf buf;
-	FILE *f = begin_rows(&buf);
-	if (!f)
-		return -1;
+	if (!r->pending) {
+		r->pending_text = NULL;
+		r->pending_len = 0;
+		r->pending = open_memstream(&r->pending_text, &r->pending_len);
+		if (!r->pending)
+			return pmb_error("out of memory");
+	}
+	FILE *f = r->pending;
 	for (int m = 0; m < PMB_METRIC_COUNT; m++) {
 		const struct pmb_summary *st = &s->metric[m];
 		int counter = m >= PMB_METRIC_COUNTER0 && m < PMB_METRIC_ALLOCS;
@@ -264,7 +278,12 @@ static int csv_point(void *self, const struct pmb_run_info *run, const struct pm
 		fprintf(f, ",%s,%d\n", counter && st->n ? run->counter_source : "none",
 			s->valid);
 	}
-	if (finish_rows(&buf, r->summary, r->dir) != 0)
+	int last = s->thread < 0 || s->point->threads <= 1;
+	if (!last)
+		return 0;
+	FILE *m = r->pending;
+	r->pending = NULL;
+	if (finish_stream(m, &r->pending_text, &r->pending_len, r->summary, r->dir) != 0)
 		return -1;
 	if (fdatasync(fileno(r->summary)) != 0 && errno != EINVAL)
 		return pmb_error("cannot sync %s/summary.csv: %s", r->dir, strerror(errno));
@@ -278,6 +297,10 @@ static void csv_close(void *self)
 		fclose(r->sizes[i].f);
 	if (r->summary)
 		fclose(r->summary);
+	if (r->pending) { /* an unfinished point: its summary is not written */
+		fclose(r->pending);
+		free(r->pending_text);
+	}
 	free(r);
 }
 
