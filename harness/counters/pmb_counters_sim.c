@@ -63,6 +63,7 @@
 #define _GNU_SOURCE
 #include "pmb_counters.h"
 #include "pmb_error.h"
+#include "pmb_system.h"
 #include "pmb_topology.h"
 
 #include <dirent.h>
@@ -297,22 +298,6 @@ static char *read_cmdline(size_t *len)
 	return buf;
 }
 
-static void remove_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (d) {
-		struct dirent *e;
-		char path[PATH_MAX];
-		while ((e = readdir(d))) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			if (path_fmt(path, sizeof path, "%s/%s", dir, e->d_name) == 0)
-				unlink(path);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-}
 
 static volatile sig_atomic_t child_pid;
 
@@ -352,7 +337,7 @@ static void supervise(pid_t pid, const char *owned_dir)
 			fprintf(stderr, "pmubench: valgrind died of signal %d; its log is kept in %s\n",
 				sig, owned_dir);
 		else if (owned_dir)
-			remove_tree(owned_dir);
+			pmb_system_remove_flat_dir(owned_dir);
 		sa.sa_handler = SIG_DFL;
 		sigaction(sig, &sa, NULL);
 		sigset_t set;
@@ -363,7 +348,7 @@ static void supervise(pid_t pid, const char *owned_dir)
 		_exit(128 + sig);
 	}
 	if (owned_dir)
-		remove_tree(owned_dir);
+		pmb_system_remove_flat_dir(owned_dir);
 	/* _exit: the child already ran the harness's atexit work (meta.json
 	 * and the like); running it again here would duplicate it. */
 	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
@@ -408,7 +393,7 @@ static int launch_under_valgrind(void)
 	char *cmdline = read_cmdline(&cmdlen);
 	if (!cmdline) {
 		if (owned)
-			remove_tree(dir);
+			pmb_system_remove_flat_dir(dir);
 		return pmb_error("cannot read /proc/self/cmdline: %s", strerror(errno));
 	}
 	int nargs = 0;
@@ -418,7 +403,7 @@ static int launch_under_valgrind(void)
 	if (!argv) {
 		free(cmdline);
 		if (owned)
-			remove_tree(dir);
+			pmb_system_remove_flat_dir(dir);
 		return pmb_error("out of memory");
 	}
 	snprintf(opt_i1, sizeof opt_i1, "--I1=%s", i1);
@@ -482,7 +467,7 @@ static int launch_under_valgrind(void)
 		free(argv);
 		free(cmdline);
 		if (owned)
-			remove_tree(dir);
+			pmb_system_remove_flat_dir(dir);
 		return pmb_error("cannot create a pipe: %s", strerror(e));
 	}
 	fflush(NULL); /* else buffered output would be printed twice */
@@ -522,7 +507,7 @@ static int launch_under_valgrind(void)
 	unsetenv(ENV_DIR_PRIVATE);
 	unsetenv(ENV_CACHES);
 	if (owned)
-		remove_tree(dir);
+		pmb_system_remove_flat_dir(dir);
 	if (pid < 0)
 		return pmb_error("cannot fork to start valgrind: %s", strerror(saved));
 	if (exec_errno == ENOENT)
@@ -886,7 +871,7 @@ static void sim_fini(void)
 		return;
 	if (sim.owned_dir && getppid() != sim.parent) {
 		/* The supervisor is gone (killed): nobody else will remove it. */
-		remove_tree(sim.dir);
+		pmb_system_remove_flat_dir(sim.dir);
 		sim.active = 0;
 		return;
 	}

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "pmb_rundir.h"
 #include "pmb_error.h"
+#include "pmb_system.h"
 #include "pmb_meta.h"
 
 #include <dirent.h>
@@ -464,26 +465,11 @@ int pmb_rundir_publish(struct pmb_rundir *rd, struct pmb_run_info *run)
 			 rd->final_dir);
 }
 
-static void remove_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (d) {
-		struct dirent *e;
-		char path[1400];
-		while ((e = readdir(d)))
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-				snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-				unlink(path);
-			}
-		closedir(d);
-	}
-	rmdir(dir);
-}
 
 void pmb_rundir_close(struct pmb_rundir *rd)
 {
 	if (rd->staging[0]) {
-		remove_tree(rd->staging);
+		pmb_system_remove_flat_dir(rd->staging);
 		rd->staging[0] = '\0';
 	}
 	if (rd->lock_fd >= 0)

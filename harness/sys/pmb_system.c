@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "pmb_system.h"
 
+#include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,4 +336,22 @@ int pmb_system_cpus_busy(const int *cpus, int n, int ms, double *busy)
 		busy[i] = (double)(b1 - b0[i]) / (double)(t1 - t0[i]);
 	}
 	return ok ? 0 : -1;
+}
+
+void pmb_system_remove_flat_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d) {
+		struct dirent *e;
+		char path[PATH_MAX];
+		while ((e = readdir(d))) {
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			int n = snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+			if (n > 0 && (size_t)n < sizeof path) /* never a truncated name */
+				unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
 }

@@ -52,4 +52,8 @@ uint64_t pmb_system_mem_usable(const struct pmb_system_info *info);
  * for cpus[i], -1 where unreadable.  Returns 0, or -1 if any was. */
 int pmb_system_cpus_busy(const int *cpus, int n, int ms, double *busy);
 
+/* Removes a directory of plain files (a staging run directory, the
+ * simulator's temporary directory); best effort, as on a cleanup path. */
+void pmb_system_remove_flat_dir(const char *dir);
+
 #endif
