@@ -119,7 +119,7 @@ static int init_locked(void)
 	pmb_log_set_quiet(1);
 	snprintf(g.opt.config_name, sizeof g.opt.config_name, "region");
 	snprintf(g.opt.flagset, sizeof g.opt.flagset, "region");
-	snprintf(g.opt.filter, sizeof g.opt.filter, "%s/*", g.program);
+	snprintf(g.opt.kernels, sizeof g.opt.kernels, "%s/*", g.program);
 	const char *events = getenv("PMB_EVENTS"), *backend = getenv("PMB_BACKEND");
 	if (pmb_counter_parse_list(events && *events ? events : "all", &g.opt.counters) != 0)
 		return pmb_error("PMB_EVENTS: %s", pmb_error_message());
@@ -138,7 +138,8 @@ static int init_locked(void)
 	g.run = (struct pmb_run_info){.flagset = g.opt.flagset,
 				      .compiler = pmb_meta_compiler(),
 				      .cflags = pmb_meta_cflags(),
-				      .counter_source = g.backend->name,
+				      .backend = g.backend->name,
+				      .counters = &g.cplan,
 				      .has_ticks = pmb_clock_has_ticks()};
 	if (make_dir(&g.run) != 0)
 		return -1;

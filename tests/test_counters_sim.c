@@ -1,9 +1,9 @@
 /* test_counters_sim.c — the simulated counter backend against kernels whose
  * counts we can predict.
  *
- * main() calls init() before anything else, so the native process re-runs
- * this binary under callgrind and only waits; everything after init() runs
- * simulated.  The test configures a 1 MiB LL (PMB_SIM_LL, unless already
+ * main() calls pmb_sim_launch() before anything else, as pmubench's main()
+ * does, so the native process re-runs this binary under callgrind and only
+ * waits; everything after it runs simulated.  The test configures a 1 MiB LL (PMB_SIM_LL, unless already
  * set) so that a 16 MiB pointer chase is far beyond it whatever hwloc says.
  *
  * Modes (PMB_TEST_MODE), for the tests that need a fresh process:
@@ -35,9 +35,8 @@
 #include "pmb_counters.h"
 #include "pmb_error.h"
 
-/* In harness/counters/pmb_counters_sim.c; no header of its own (yet). */
-int pmb_sim_cache_geometry(uint64_t size, unsigned assoc, unsigned line, unsigned default_assoc,
-			   uint64_t max_size, char *out, size_t outsz);
+#include "pmb_sim.h"
+#include "pmb_sim_launch.h"
 
 #define TEST_LL "1048576,16,64"
 #define SUM_N (1u << 20)     /* int64: 8 MiB, far beyond D1 and the test LL */
@@ -522,7 +521,7 @@ static int mode_counts(void)
 static int mode_novalgrind(void)
 {
 	plan.requested = PMB_CTR_ALL_MASK;
-	if (be->init(&plan) == 0)
+	if (pmb_sim_launch("sim") == 0)
 		return 2; /* unreachable unless valgrind was found after all */
 	printf("%s\n", pmb_error_message());
 	return 0;
@@ -565,7 +564,7 @@ int main(void)
 		self_exe[n] = '\0';
 
 	plan.requested = PMB_CTR_ALL_MASK;
-	if (be->init(&plan) != 0) {
+	if (pmb_sim_launch("sim") != 0 || be->init(&plan) != 0) {
 		fprintf(stderr, "test_counters_sim: %s\n", pmb_error_message());
 		return 1;
 	}

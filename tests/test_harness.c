@@ -21,6 +21,8 @@
 #include "pmb_plan.h"
 #include "pmb_report.h"
 #include "pmb_resume.h"
+#include "pmb_schema.h"
+#include "pmb_csv.h"
 #include "pmb_stats.h"
 
 /* ---- sizes ---------------------------------------------------------------- */
@@ -252,7 +254,7 @@ static void test_config_good(void **state)
 	struct pmb_options o;
 	pmb_options_defaults(&o);
 	assert_int_equal(pmb_options_load_config(&o, p), 0);
-	assert_string_equal(o.filter, "sum,traversal/*");
+	assert_string_equal(o.kernels, "sum,traversal/*");
 	assert_int_equal(o.nsizes, 2);
 	assert_int_equal(o.sizes[1], 1048576);
 	assert_int_equal(o.nthreads, 2);
@@ -528,7 +530,7 @@ static void test_csv_reporter(void **state)
 	snprintf(dir, sizeof dir, "%s/run", tmpdir);
 	assert_int_equal(mkdir(dir, 0777), 0);
 	struct pmb_run_info run = {.flagset = "default", .compiler = "gcc-x",
-				   .cflags = "-O2 -Wl,\"x\"", .counter_source = "papi",
+				   .cflags = "-O2 -Wl,\"x\"", .backend = "papi",
 				   .has_ticks = 1};
 	snprintf(run.run_id, sizeof run.run_id, "r1");
 	snprintf(run.run_dir, sizeof run.run_dir, "%s", dir);
@@ -559,17 +561,33 @@ static void test_csv_reporter(void **state)
 	snprintf(path, sizeof path, "%s/size-4096.csv", dir);
 	char *text = slurp(path);
 	assert_non_null(text);
+	/* The header is the schema's, and starts as documented. */
+	assert_true(!strncmp(text, pmb_schema_header(PMB_IN_RAW), strlen(pmb_schema_header(PMB_IN_RAW))));
 	assert_non_null(strstr(text, "run_id,flagset,compiler,cflags,kernel,variant,size_bytes,n_elems,"
-				     "cache_level,threads,thread,core,rep,iters,ns,tsc_ticks,"
-				     "ns_per_elem,cycles,"));
-	/* cycles not counted: empty cell, never 0; page_faults 7 */
+				     "cache_level,threads,thread,core,rep,iters,ns,tsc_ticks,"));
 	/* flags quoted, inner quotes doubled (RFC 4180) */
-	assert_non_null(strstr(text, "r1,default,gcc-x,\"-O2 -Wl,\"\"x\"\"\",sum,index,4096,512,L1,1,0,1,0,10,5220,9999,"
-				     "1,,,,,,,,7,,,,0,papi,0,1\n"));
+	assert_non_null(strstr(text, "\nr1,default,gcc-x,\"-O2 -Wl,\"\"x\"\"\",sum,index,4096,512,L1,1,0,1,0,10,5220,9999,"));
+	char *line = strchr(text, '\n') + 1;
+	line[strcspn(line, "\n")] = '\0';
+	char *f[128];
+	assert_int_equal(pmb_csv_split(line, f, 128), (int)pmb_schema_ncolumns(PMB_IN_RAW));
+#define CELL(name) f[pmb_schema_column_index(PMB_IN_RAW, name)]
+	assert_string_equal(CELL("cflags"), "-O2 -Wl,\"x\"");
+	assert_string_equal(CELL("cycles"), ""); /* not counted: empty cell, never 0 */
+	assert_string_equal(CELL("page_faults"), "7");
+	assert_string_equal(CELL("ns_per_elem"), "1"); /* (5220 - 100) / (10 * 512) */
+	assert_string_equal(CELL("group_ns_per_elem"), "1"); /* one thread: the group row */
+	assert_string_equal(CELL("page_faults_per_elem"), "0.00136719");
+	assert_string_equal(CELL("cycles_per_elem"), "");
+	assert_string_equal(CELL("thread"), "0");
+	assert_string_equal(CELL("core"), "1");
+	assert_string_equal(CELL("valid"), "1");
+#undef CELL
 	snprintf(path, sizeof path, "%s/summary.csv", dir);
 	text = slurp(path);
-	assert_non_null(strstr(text, ",sum,index,4096,512,L1,1,0,ns_per_elem,ns,1,1,"));
-	assert_non_null(strstr(text, ",cycles_per_elem,cycles,0,,,,,,,,,,,none,1\n"));
+	assert_non_null(strstr(text, ",sum,index,4096,512,L1,1,0,ns_per_elem,ns/elem,per_elem,1,1,"));
+	assert_non_null(strstr(text, ",ns_per_elem,ns/elem,per_elem,1,1,1,1,1,0,1,1,0,0,0,clock,CLOCK_MONOTONIC_RAW,1\n"));
+	assert_non_null(strstr(text, ",cycles_per_elem,cycles/elem,per_elem,0,,,,,,,,,,,,,1\n"));
 
 	/* Appending again keeps the first rows and writes no second header. */
 	assert_int_equal(pmb_report_csv_open(&rep, &run), 0);
@@ -607,7 +625,7 @@ static void test_csv_reporter(void **state)
 static void test_csv_unwritable(void **state)
 {
 	(void)state;
-	struct pmb_run_info run = {.flagset = "d", .compiler = "c", .counter_source = "papi"};
+	struct pmb_run_info run = {.flagset = "d", .compiler = "c", .backend = "papi"};
 	snprintf(run.run_dir, sizeof run.run_dir, "%s/does-not-exist", tmpdir);
 	struct pmb_reporter rep;
 	assert_int_equal(pmb_report_csv_open(&rep, &run), -1);

@@ -34,7 +34,7 @@
 const struct pmb_counter_info pmb_counter_info[PMB_CTR_COUNT] = {
 	[PMB_CTR_CYCLES] = { "cycles",
 		"PAPI_TOT_CYC,perf::PERF_COUNT_HW_CPU_CYCLES",
-		"core clock cycles (unhalted)" },
+		"core clock cycles (unhalted)", "cycles" },
 	[PMB_CTR_INSTRUCTIONS] = { "instructions",
 		"PAPI_TOT_INS,perf::PERF_COUNT_HW_INSTRUCTIONS",
 		"instructions retired" },
@@ -66,7 +66,7 @@ const struct pmb_counter_info pmb_counter_info[PMB_CTR_COUNT] = {
 		"migrations to another CPU (software event)" },
 	[PMB_CTR_TASK_CLOCK_NS] = { "task_clock_ns",
 		"perf::TASK-CLOCK",
-		"CPU time of the thread in ns (software event)" },
+		"CPU time of the thread in ns (software event)", "ns" },
 };
 
 const struct pmb_counter_backend *pmb_counter_backend_find(const char *name)
@@ -97,13 +97,9 @@ int pmb_counter_parse_list(const char *list, uint32_t *mask)
 {
 	char known[256];
 
-	if (!list)
-		list = "default";
-	if (strcmp(list, "default") == 0) {
-		*mask = PMB_CTR_DEFAULT_MASK;
-		return 0;
-	}
-	if (strcmp(list, "all") == 0) {
+	/* "default" is the old name of "all" (the default set is all of
+	 * them); kept so older configs still read. */
+	if (!list || strcmp(list, "all") == 0 || strcmp(list, "default") == 0) {
 		*mask = PMB_CTR_ALL_MASK;
 		return 0;
 	}
@@ -129,9 +125,9 @@ int pmb_counter_parse_list(const char *list, uint32_t *mask)
 			/* An empty item is a typo like "a,,b" or "a,", not a
 			 * request for nothing: "none" says that. */
 			if (len == 0)
-				return pmb_error("empty counter name in '%s'; known counters: %s (or default, all, none)",
+				return pmb_error("empty counter name in '%s'; known counters: %s (or all, none)",
 						 list, known);
-			return pmb_error("unknown counter '%.*s'; known counters: %s (or default, all, none)",
+			return pmb_error("unknown counter '%.*s'; known counters: %s (or all, none)",
 					 (int)(len > 64 ? 64 : len), p, known);
 		}
 		m |= PMB_CTR_MASK(found); /* duplicates are harmless */
@@ -141,6 +137,18 @@ int pmb_counter_parse_list(const char *list, uint32_t *mask)
 	}
 	*mask = m;
 	return 0;
+}
+
+const char *pmb_counter_source(const struct pmb_counter_plan *plan, const char *backend, int c)
+{
+	if (!plan || c < 0 || c >= PMB_CTR_COUNT || !(plan->available & PMB_CTR_MASK(c)))
+		return "none";
+	const char *ev = plan->event_name[c];
+	if (!strncmp(ev, "perf_event_open:", 16))
+		return "perf_event_open";
+	if (!strncmp(ev, "callgrind:", 10) || (backend && !strcmp(backend, "sim")))
+		return "simulator";
+	return backend && *backend ? backend : "none";
 }
 
 void pmb_counter_plan_reset(struct pmb_counter_plan *plan, uint32_t requested)

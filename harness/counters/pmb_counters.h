@@ -37,6 +37,7 @@ struct pmb_counter_info {
 	const char *column;      /* CSV column, e.g. "l1d_misses" */
 	const char *papi_events; /* PAPI names to try in order, ','-separated */
 	const char *description;
+	const char *unit;        /* of one count: "cycles", "ns"; NULL = "events" */
 };
 
 extern const struct pmb_counter_info pmb_counter_info[PMB_CTR_COUNT];
@@ -70,7 +71,7 @@ struct pmb_counter_values {
 };
 
 struct pmb_counter_backend {
-	const char *name; /* "papi", "timer", "sim": also the counter_source column */
+	const char *name; /* "papi", "timer", "sim" (--backend) */
 	/* Process-wide, once, on the main thread before workers start.
 	 * Decides plan->available / pass_of / reasons for plan->requested.
 	 * Returns 0; -1 with pmb_error() set only when the backend cannot work
@@ -99,10 +100,14 @@ extern const struct pmb_counter_backend pmb_counter_backend_sim;
 /* Looks a backend up by name; NULL if unknown. */
 const struct pmb_counter_backend *pmb_counter_backend_find(const char *name);
 
-/* Parses "default", "all", "none" or a comma list of column names into a
+/* Parses "all" (old name: "default"), "none" or a comma list of column names into a
  * mask.  Returns 0, or -1 with pmb_error() naming the unknown counter and
  * listing the known ones. */
 int pmb_counter_parse_list(const char *list, uint32_t *mask);
+
+/* Where counter c's numbers come from under this plan: "papi",
+ * "perf_event_open", "simulator", or "none" when it is not counted. */
+const char *pmb_counter_source(const struct pmb_counter_plan *plan, const char *backend, int c);
 
 /* Sets plan->requested, keeps plan->max_per_pass (also part of the
  * request) and clears the rest; the common start of init(). */

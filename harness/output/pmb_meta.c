@@ -1,6 +1,7 @@
 #include "pmb_meta.h"
 #include "pmb_error.h"
 #include "pmb_json.h"
+#include "pmb_schema.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -71,13 +72,21 @@ static void write_caches(struct pmb_json *j, const struct pmb_topology_info *t)
 	pmb_json_string(j, "topology_notes", t->notes);
 }
 
-static void write_counters(struct pmb_json *j, const struct pmb_counter_plan *c)
+/* Per counter: where its numbers come from (source + event), whether it
+ * is counted (status) and why not (reason). */
+static void write_counters(struct pmb_json *j, const struct pmb_counter_plan *c,
+			   const char *backend)
 {
 	pmb_json_object(j, "counters");
 	for (int i = 0; i < PMB_CTR_COUNT; i++) {
+		uint32_t bit = PMB_CTR_MASK(i);
 		pmb_json_object(j, pmb_counter_info[i].column);
-		pmb_json_bool(j, "requested", (c->requested & PMB_CTR_MASK(i)) != 0);
-		pmb_json_bool(j, "available", (c->available & PMB_CTR_MASK(i)) != 0);
+		pmb_json_bool(j, "requested", (c->requested & bit) != 0);
+		pmb_json_bool(j, "available", (c->available & bit) != 0);
+		pmb_json_string(j, "status", (c->available & bit)   ? "counted"
+					     : (c->requested & bit) ? "unavailable"
+								    : "not requested");
+		pmb_json_string(j, "source", pmb_counter_source(c, backend, i));
 		pmb_json_string(j, "event", c->event_name[i]);
 		pmb_json_int(j, "pass", c->pass_of[i]);
 		pmb_json_string(j, "reason", c->reason[i]);
@@ -93,7 +102,7 @@ static void write_counters(struct pmb_json *j, const struct pmb_counter_plan *c)
 static void write_options(struct pmb_json *j, const struct pmb_options *o,
 			  const struct pmb_plan *plan)
 {
-	pmb_json_string(j, "kernels_filter", o->filter);
+	pmb_json_string(j, "kernels", o->kernels);
 	pmb_json_array(j, "kernel_libs"); /* --kernel-lib plugins, in load order */
 	for (size_t i = 0; i < o->nkernel_libs; i++)
 		pmb_json_string(j, NULL, o->kernel_libs[i]);
@@ -180,7 +189,7 @@ int pmb_meta_write(const struct pmb_meta *m)
 	pmb_json_int(&j, "mem_total", (long long)m->sys->mem_total);
 	pmb_json_int(&j, "mem_available", (long long)m->sys->mem_available);
 	pmb_json_string(&j, "backend", m->backend);
-	write_counters(&j, m->counters);
+	write_counters(&j, m->counters, m->backend);
 	if (m->calibration)
 		pmb_calibration_write_json(&j, m->calibration);
 	pmb_json_object(&j, "clocks");
@@ -211,6 +220,9 @@ int pmb_meta_write(const struct pmb_meta *m)
 	pmb_json_int(&j, "samples_discarded", (long long)m->samples_discarded);
 	pmb_json_close(&j);
 	write_options(&j, m->opt, m->plan);
+	pmb_json_object(&j, "schema");
+	pmb_schema_json_brief(&j);
+	pmb_json_close(&j);
 	pmb_json_array(&j, "warnings");
 	for (size_t i = 0; i < pmb_warn_count(); i++)
 		pmb_json_string(&j, NULL, pmb_warn_get(i));

@@ -11,12 +11,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define PMB_SCHEMA_VERSION 1
-
-/* Per-element metrics summarised per point: the summary's `metric` column. */
+/* Metrics summarised per point: the summary's `metric` column.  Names,
+ * units, normalisation and formulas: pmb_schema.c. */
 enum pmb_metric {
-	PMB_METRIC_NS,
-	PMB_METRIC_TSC,
+	PMB_METRIC_NS,        /* ns_per_elem */
+	PMB_METRIC_TSC,       /* tsc_per_elem */
+	PMB_METRIC_GROUP_NS,  /* group_ns_per_elem: group row only */
+	PMB_METRIC_GROUP_TSC, /* group_tsc_per_elem: group row only */
 	PMB_METRIC_COUNTER0, /* PMB_CTR_COUNT counters follow, in counter order */
 	PMB_METRIC_ALLOCS = PMB_METRIC_COUNTER0 + PMB_CTR_COUNT,
 	PMB_METRIC_DERIVED0, /* PMB_DER_COUNT derived metrics follow (pmb_derived.h) */
@@ -24,7 +25,7 @@ enum pmb_metric {
 };
 
 const char *pmb_metric_name(int metric); /* "ns_per_elem", "l1d_misses_per_elem", ... */
-const char *pmb_metric_unit(int metric); /* "ns", "ticks", "events", "allocs" */
+const char *pmb_metric_unit(int metric); /* "ns/elem", "ticks/elem", "events/elem", ... */
 
 struct pmb_run_info {
 	char run_id[160];
@@ -33,7 +34,8 @@ struct pmb_run_info {
 	const char *compiler;     /* "gcc-12.2.0" */
 	const char *cflags;       /* exact flags this binary was built with */
 	char meta_name[96];       /* meta.json, or meta-<flagset>.json for a further flag set */
-	const char *counter_source;
+	const char *backend;      /* papi, timer, sim */
+	const struct pmb_counter_plan *counters; /* per-counter source and event; may be NULL */
 	int has_ticks;
 };
 
@@ -53,7 +55,8 @@ struct pmb_sample_row {
 	int valid;
 };
 
-/* Per-element value of a metric for one sample row; NAN when not counted. */
+/* Value of a metric for one sample row (pmb_schema.c); NAN when not
+ * counted or not carried by this row. */
 double pmb_report_metric_value(const struct pmb_sample_row *row, int metric);
 
 struct pmb_point_summary {

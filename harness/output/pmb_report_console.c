@@ -4,6 +4,7 @@
 #include "pmb_error.h"
 #include "pmb_parse.h"
 #include "pmb_report.h"
+#include "pmb_schema.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -30,9 +31,9 @@ static int console_point(void *self, const struct pmb_run_info *run,
 {
 	struct console_reporter *c = self;
 	(void)run;
-	/* One line per point: the thread-0 summary when single-threaded,
-	 * the aggregate otherwise. */
-	if (!(s->point->threads == 1 ? s->thread == 0 : s->thread < 0))
+	/* One line per point: its group row (pmb_schema.h), with the
+	 * schema's metric names, so the line reads as summary.csv does. */
+	if (!pmb_schema_is_group_row(s->point, s->thread))
 		return 0;
 	c->done++;
 	if (c->quiet)
@@ -50,11 +51,17 @@ static int console_point(void *self, const struct pmb_run_info *run,
 	if (s->note[0])
 		snprintf(tail + strlen(tail), sizeof tail - strlen(tail), "%s[%s]", tail[0] ? " " : "",
 			 s->note);
-	fprintf(stderr, "[%4zu/%zu] %-28s %9s %-4s t=%d  %9.4g ns/elem +-%4.1f%%  n=%-3zu %s ETA %dm%02ds\n",
+	/* With more than one thread, the group's throughput too: per-thread
+	 * time and group time per element are different metrics. */
+	char group[64] = "";
+	if (s->point->threads > 1)
+		snprintf(group, sizeof group, "  %s %.4g", pmb_metric_name(PMB_METRIC_GROUP_NS),
+			 s->metric[PMB_METRIC_GROUP_NS].median);
+	fprintf(stderr, "[%4zu/%zu] %-28s %9s %-4s t=%d  %s %.4g +-%4.1f%%%s  n=%-3zu %s ETA %dm%02ds\n",
 		c->done, c->npoints, name, pmb_format_size(s->point->size_bytes, size, sizeof size),
-		level_names[s->point->cache_level], s->point->threads, ns->median,
-		isfinite(half) ? half : 0.0, ns->n, s->valid ? tail : "INVALID", (int)eta / 60,
-		(int)eta % 60);
+		level_names[s->point->cache_level], s->point->threads,
+		pmb_metric_name(PMB_METRIC_NS), ns->median, isfinite(half) ? half : 0.0, group,
+		ns->n, s->valid ? tail : "INVALID", (int)eta / 60, (int)eta % 60);
 	return 0;
 }
 

@@ -1,9 +1,10 @@
 /* CSV reporter: tidy long-format files that pandas, R and gnuplot read as
  * they are.  Rows are appended and flushed one by one, so an interrupted
  * or crashed run keeps every finished row, and a resumed run adds to the
- * same files.  Schema: README.md "CSV schema" (PMB_SCHEMA_VERSION). */
+ * same files.  Columns and cells: pmb_schema.c (docs/schema.md). */
 #include "pmb_error.h"
 #include "pmb_report.h"
+#include "pmb_schema.h"
 
 #include <errno.h>
 #include <math.h>
@@ -13,23 +14,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const level_names[] = {"", "L1", "L2", "L3", "DRAM"};
-
 struct csv_file {
 	uint64_t size_bytes;
 	FILE *f;
+};
+
+struct row_buf {
+	FILE *m;
+	char *text;
+	size_t len;
 };
 
 struct csv_reporter {
 	struct csv_file sizes[PMB_MAX_SIZES];
 	size_t nsizes;
 	FILE *summary;
-	/* A point's summary rows for all its threads, held until its last
-	 * thread so they reach summary.csv in one write: all or none. */
-	FILE *pending;
-	char *pending_text;
-	size_t pending_len;
 	char dir[1024];
+	struct row_buf pending; /* a point's summary rows until its group row */
+	int have_pending;
 };
 
 /* A run killed hard (SIGKILL, power loss) may leave a last line without
@@ -93,22 +95,6 @@ static int open_append(const char *dir, const char *name, const char *header, FI
 	return 0;
 }
 
-static void write_raw_header(FILE *f)
-{
-	fputs("run_id,flagset,compiler,cflags,kernel,variant,size_bytes,n_elems,cache_level,"
-	      "threads,thread,core,rep,iters,ns,tsc_ticks,ns_per_elem",
-	      f);
-	for (int c = 0; c < PMB_CTR_COUNT; c++)
-		fprintf(f, ",%s", pmb_counter_info[c].column);
-	fputs(",allocs,counter_source,counter_pass,valid\n", f);
-}
-
-static char raw_header[1024];
-static const char summary_header[] =
-	"run_id,flagset,compiler,cflags,kernel,variant,size_bytes,n_elems,cache_level,threads,"
-	"thread,metric,unit,samples,median,ci_low,ci_high,mean,stddev,min,max,mad,cv,outliers,"
-	"counter_source,valid\n";
-
 static FILE *size_file(struct csv_reporter *r, uint64_t size)
 {
 	for (size_t i = 0; i < r->nsizes; i++)
@@ -121,7 +107,7 @@ static FILE *size_file(struct csv_reporter *r, uint64_t size)
 	char name[64];
 	snprintf(name, sizeof name, "size-%llu.csv", (unsigned long long)size);
 	FILE *f;
-	if (open_append(r->dir, name, raw_header, &f) != 0)
+	if (open_append(r->dir, name, pmb_schema_header(PMB_IN_RAW), &f) != 0)
 		return NULL;
 	r->sizes[r->nsizes].size_bytes = size;
 	r->sizes[r->nsizes++].f = f;
@@ -132,12 +118,6 @@ static FILE *size_file(struct csv_reporter *r, uint64_t size)
  * (finish_rows); a failed or short write (disk full) is cut back with
  * ftruncate, so a file never ends in half a row and a point's summary rows
  * are all there or none. */
-struct row_buf {
-	FILE *m;
-	char *text;
-	size_t len;
-};
-
 static FILE *begin_rows(struct row_buf *b)
 {
 	b->text = NULL;
@@ -148,19 +128,19 @@ static FILE *begin_rows(struct row_buf *b)
 	return b->m;
 }
 
-static int finish_stream(FILE *m, char **text, size_t *len, FILE *f, const char *dir)
+static int finish_rows(struct row_buf *b, FILE *f, const char *dir)
 {
-	int bad = ferror(m);
-	if (fclose(m) != 0 || bad) {
-		free(*text);
+	int bad = ferror(b->m);
+	if (fclose(b->m) != 0 || bad) {
+		free(b->text);
 		return pmb_error("out of memory formatting a CSV row");
 	}
 	int fd = fileno(f);
 	off_t start = lseek(fd, 0, SEEK_END);
 	size_t done = 0;
 	int e = 0;
-	while (done < *len) {
-		ssize_t n = write(fd, *text + done, *len - done);
+	while (done < b->len) {
+		ssize_t n = write(fd, b->text + done, b->len - done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -169,7 +149,7 @@ static int finish_stream(FILE *m, char **text, size_t *len, FILE *f, const char 
 		}
 		done += (size_t)n;
 	}
-	free(*text);
+	free(b->text);
 	if (!e)
 		return 0;
 	if (done && start >= 0 && ftruncate(fd, start) != 0)
@@ -178,37 +158,6 @@ static int finish_stream(FILE *m, char **text, size_t *len, FILE *f, const char 
 				 dir, strerror(e), strerror(errno), write_hint(e));
 	return pmb_error("cannot write results in %s: %s; %s (rows written so far are kept)",
 			 dir, strerror(e), write_hint(e));
-}
-
-static int finish_rows(struct row_buf *b, FILE *f, const char *dir)
-{
-	return finish_stream(b->m, &b->text, &b->len, f, dir);
-}
-
-static void put_double(FILE *f, double v)
-{
-	if (isnan(v))
-		fputc(',', f);
-	else
-		fprintf(f, ",%.6g", v);
-}
-
-static void write_point_prefix(FILE *f, const struct pmb_run_info *run,
-			       const struct pmb_point *p, int thread)
-{
-	/* Flags may hold commas (-Wl,...): quote the cell, doubling quotes. */
-	fprintf(f, "%s,%s,%s,\"", run->run_id, run->flagset, run->compiler);
-	for (const char *c = run->cflags ? run->cflags : ""; *c; c++) {
-		if (*c == '"')
-			fputc('"', f);
-		fputc(*c, f);
-	}
-	fprintf(f, "\",%s,%s,%llu,%zu,%s,%d,", p->kernel->family, p->kernel->variant, (unsigned long long)p->size_bytes,
-		p->n_elems, level_names[p->cache_level], p->threads);
-	if (thread < 0)
-		fputs("all", f);
-	else
-		fprintf(f, "%d", thread);
 }
 
 static int csv_sample(void *self, const struct pmb_run_info *run, const struct pmb_sample_row *row)
@@ -221,27 +170,7 @@ static int csv_sample(void *self, const struct pmb_run_info *run, const struct p
 	FILE *f = begin_rows(&buf);
 	if (!f)
 		return -1;
-	write_point_prefix(f, run, row->point, row->thread);
-	if (row->core >= 0)
-		fprintf(f, ",%d", row->core);
-	else
-		fputc(',', f);
-	fprintf(f, ",%llu,%llu,%llu", (unsigned long long)row->rep,
-		(unsigned long long)row->iters, (unsigned long long)row->ns);
-	if (run->has_ticks)
-		fprintf(f, ",%llu", (unsigned long long)row->tsc_ticks);
-	else
-		fputc(',', f);
-	put_double(f, pmb_report_metric_value(row, PMB_METRIC_NS));
-	for (int c = 0; c < PMB_CTR_COUNT; c++) {
-		if (row->counters.counted & PMB_CTR_MASK(c))
-			fprintf(f, ",%lld", (long long)row->counters.value[c]);
-		else
-			fputc(',', f); /* not counted: empty, never 0 */
-	}
-	fprintf(f, ",%llu,%s,%d,%d\n", (unsigned long long)row->allocs,
-		row->counters.counted ? run->counter_source : "none", row->counter_pass,
-		row->valid);
+	pmb_schema_write_raw_row(f, run, row);
 	return finish_rows(&buf, file, r->dir);
 }
 
@@ -254,36 +183,17 @@ static int csv_point(void *self, const struct pmb_run_info *run, const struct pm
 	if (raw && fdatasync(fileno(raw)) != 0 && errno != EINVAL)
 		return pmb_error("cannot sync results in %s: %s; %s", r->dir, strerror(errno),
 				 write_hint(errno));
-	if (!r->pending) {
-		r->pending_text = NULL;
-		r->pending_len = 0;
-		r->pending = open_memstream(&r->pending_text, &r->pending_len);
-		if (!r->pending)
-			return pmb_error("out of memory");
-	}
-	FILE *f = r->pending;
-	for (int m = 0; m < PMB_METRIC_COUNT; m++) {
-		const struct pmb_summary *st = &s->metric[m];
-		int counter = m >= PMB_METRIC_COUNTER0 && m < PMB_METRIC_ALLOCS;
-		write_point_prefix(f, run, s->point, s->thread);
-		fprintf(f, ",%s,%s,%zu", pmb_metric_name(m), pmb_metric_unit(m), st->n);
-		double vals[] = {st->median, st->ci_low, st->ci_high, st->mean,
-				 st->stddev, st->min,    st->max,     st->mad, st->cv};
-		for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
-			put_double(f, st->n ? vals[i] : NAN);
-		if (st->n)
-			fprintf(f, ",%zu", st->outliers_mild + st->outliers_severe);
-		else
-			fputc(',', f);
-		fprintf(f, ",%s,%d\n", counter && st->n ? run->counter_source : "none",
-			s->valid);
-	}
-	int last = s->thread < 0 || s->point->threads <= 1;
-	if (!last)
+	/* Every thread's rows of a point go out in one write with its group
+	 * row (the last one), so a full disk or a file size limit leaves a
+	 * point's summary whole or absent. */
+	if (!r->have_pending && !begin_rows(&r->pending))
+		return -1;
+	r->have_pending = 1;
+	pmb_schema_write_summary_rows(r->pending.m, run, s);
+	if (!pmb_schema_is_group_row(s->point, s->thread))
 		return 0;
-	FILE *m = r->pending;
-	r->pending = NULL;
-	if (finish_stream(m, &r->pending_text, &r->pending_len, r->summary, r->dir) != 0)
+	r->have_pending = 0;
+	if (finish_rows(&r->pending, r->summary, r->dir) != 0)
 		return -1;
 	if (fdatasync(fileno(r->summary)) != 0 && errno != EINVAL)
 		return pmb_error("cannot sync %s/summary.csv: %s", r->dir, strerror(errno));
@@ -293,31 +203,24 @@ static int csv_point(void *self, const struct pmb_run_info *run, const struct pm
 static void csv_close(void *self)
 {
 	struct csv_reporter *r = self;
+	if (r->have_pending) { /* a point cut short: its summary is not written */
+		fclose(r->pending.m);
+		free(r->pending.text);
+	}
 	for (size_t i = 0; i < r->nsizes; i++)
 		fclose(r->sizes[i].f);
 	if (r->summary)
 		fclose(r->summary);
-	if (r->pending) { /* an unfinished point: its summary is not written */
-		fclose(r->pending);
-		free(r->pending_text);
-	}
 	free(r);
 }
 
 int pmb_report_csv_open(struct pmb_reporter *rep, const struct pmb_run_info *run)
 {
-	if (!raw_header[0]) {
-		FILE *m = fmemopen(raw_header, sizeof raw_header, "w");
-		if (!m)
-			return pmb_error("out of memory");
-		write_raw_header(m);
-		fclose(m);
-	}
 	struct csv_reporter *r = calloc(1, sizeof *r);
 	if (!r)
 		return pmb_error("out of memory");
 	snprintf(r->dir, sizeof r->dir, "%s", run->run_dir);
-	if (open_append(r->dir, "summary.csv", summary_header, &r->summary) != 0) {
+	if (open_append(r->dir, "summary.csv", pmb_schema_header(PMB_IN_SUMMARY), &r->summary) != 0) {
 		free(r);
 		return -1;
 	}

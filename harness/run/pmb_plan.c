@@ -149,7 +149,7 @@ int pmb_plan_build(struct pmb_plan *plan, const struct pmb_options *opt,
 		   const struct pmb_topology_info *topo, uint64_t mem_available)
 {
 	memset(plan, 0, sizeof *plan);
-	if (pmb_plan_check_filter(opt->filter) != 0)
+	if (pmb_plan_check_filter(opt->kernels) != 0)
 		return -1;
 	char usable[512] = "";
 	for (int c = 0; c < topo->ncores; c++)
@@ -236,7 +236,7 @@ int pmb_plan_build(struct pmb_plan *plan, const struct pmb_options *opt,
 		return pmb_error("out of memory");
 	for (size_t i = 0; i < pmb_plan_kernel_count(); i++) {
 		const struct pmb_kernel *k = pmb_plan_kernel_at(i);
-		if (!pmb_plan_filter_matches(opt->filter, k))
+		if (!pmb_plan_filter_matches(opt->kernels, k))
 			continue;
 		for (size_t s = 0; s < plan->nsizes; s++) {
 			for (size_t t = 0; t < opt->nthreads; t++) {

@@ -10,7 +10,9 @@
 #define _GNU_SOURCE
 #include "pmb_resume.h"
 #include "pmb_error.h"
+#include "pmb_csv.h"
 #include "pmb_report.h"
+#include "pmb_schema.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,29 +25,6 @@ enum { K_FLAGSET, K_KERNEL, K_VARIANT, K_SIZE, K_THREADS, K_COUNT };
 static const char *const key_names[K_COUNT] = {"flagset", "kernel", "variant", "size_bytes",
 					       "threads"};
 
-/* Splits a CSV line of our own writing in place: quoted cells (cflags)
- * may hold commas and doubled quotes. */
-static int split(char *line, char **fields, int max)
-{
-	int n = 0;
-	for (char *p = line; n < max;) {
-		fields[n++] = p;
-		char *end = p;
-		if (*p == '"') {
-			for (end = p + 1; *end && !(end[0] == '"' && end[1] != '"'); end++)
-				if (end[0] == '"')
-					end++;
-			end = *end ? end + 1 : end;
-		}
-		char *comma = strchr(end, ',');
-		if (!comma)
-			break;
-		*comma = '\0';
-		p = comma + 1;
-	}
-	return n;
-}
-
 struct csv_scan {
 	int col[K_COUNT];
 	int ncols;
@@ -55,7 +34,7 @@ static int read_header(char *line, struct csv_scan *s, const char *path)
 {
 	char *fields[256];
 	line[strcspn(line, "\r\n")] = '\0';
-	s->ncols = split(line, fields, 256);
+	s->ncols = pmb_csv_split(line, fields, 256);
 	for (int k = 0; k < K_COUNT; k++) {
 		s->col[k] = -1;
 		for (int i = 0; i < s->ncols; i++)
@@ -76,7 +55,7 @@ static long point_of(char *line, const struct csv_scan *s, const char *flagset,
 	char copy[8192], *f[256];
 	snprintf(copy, sizeof copy, "%s", line);
 	copy[strcspn(copy, "\r\n")] = '\0';
-	if (split(copy, f, 256) < s->ncols || strcmp(f[s->col[K_FLAGSET]], flagset) != 0)
+	if (pmb_csv_split(copy, f, 256) < s->ncols || strcmp(f[s->col[K_FLAGSET]], flagset) != 0)
 		return -1;
 	unsigned long long size = strtoull(f[s->col[K_SIZE]], NULL, 10);
 	int threads = atoi(f[s->col[K_THREADS]]);
@@ -201,8 +180,7 @@ int pmb_resume_prepare(const char *run_dir, const char *flagset, struct pmb_plan
 		rc = each_size_file(run_dir, scan_size_file, &a);
 	for (size_t i = 0; rc == 0 && i < plan->npoints; i++) {
 		struct pmb_point *p = &plan->points[i];
-		size_t rows = (size_t)PMB_METRIC_COUNT * (p->threads == 1 ? 1 : (size_t)p->threads + 1);
-		p->done = summary[i] == rows && raw[i] > 0;
+		p->done = summary[i] == pmb_schema_summary_rows(p) && raw[i] > 0;
 		*ndone += (size_t)p->done;
 	}
 	/* Then the clean slate: rows of points not done go. */

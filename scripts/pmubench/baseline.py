@@ -53,7 +53,7 @@ def identity(meta):
     """What makes two runs 'the same config' on one machine."""
     opts = meta.get("options") or {}
     return (meta.get("config"), meta.get("host"),
-            opts.get("kernels_filter", meta.get("kernels_filter")),
+            opts.get("kernels", meta.get("kernels", meta.get("kernels_filter"))),
             tuple(opts.get("sizes", meta.get("sizes")) or ()),
             tuple(opts.get("threads", meta.get("threads")) or ()))
 

@@ -31,10 +31,14 @@ run_dir_of() { ls -d "$1"/*/ 2>/dev/null | head -1 | sed 's:/$::'; }
 # summary holds points_total points, each with all its rows; meta.json
 # says complete.
 exact() {
-	local d=$1 f
+	local d=$1 f all group
+	# Summary rows per point, from the schema: every metric on each thread
+	# and aggregate row, group-only metrics once (pmubench --schema).
+	read -r all group < <("${BIN:-build/test/pmubench}" --schema | /usr/bin/python3 -c \
+		'import json,sys; m=json.load(sys.stdin)["metrics"]; print(sum(x["rows"]=="all" for x in m), sum(x["rows"]=="group" for x in m))')
 	for f in "$d"/*.csv; do csv_ok "$f" || echo "$(basename "$f") has a partial or ragged line"; done
 	[ "$(json_bool "$d/meta.json" complete)" = true ] || echo "meta.json complete is not true"
-	awk "$CSV_AWK"'
+	awk -v all="$all" -v group="$group" "$CSV_AWK"'
 		FNR == 1 { n = csv($0, h); delete col; for (i = 1; i <= n; i++) col[h[i]] = i
 			   summary = ("metric" in col); next }
 		{ csv($0, f)
@@ -44,7 +48,7 @@ exact() {
 			if (seen[k]++) dup_s[k] = 1
 			if (f[col["metric"]] == "ns_per_elem") samples[p] = f[col["samples"]]
 			q = f[col["flagset"]] " " f[col["kernel"]] "/" f[col["variant"]] " " f[col["size_bytes"]] " " f[col["threads"]]
-			pt[q]++; pthreads[q] = f[col["threads"]]; per[p]++; if (per[p] > m) m = per[p]
+			pt[q]++; pthreads[q] = f[col["threads"]]
 		  } else {
 			k = p " rep" f[col["rep"]]
 			if (raw_seen[k]++) dup_r[k] = 1
@@ -56,9 +60,9 @@ exact() {
 			for (p in samples) if (raw[p] != samples[p] && nm++ < 3)
 				print p ": " raw[p] + 0 " raw rows under a summary of " samples[p]
 			for (p in raw) if (!(p in samples) && nx++ < 3) print p ": raw rows without a summary"
-			for (q in pt) { npt++; t = pthreads[q]
-				if (pt[q] != m * (t == 1 ? 1 : t + 1) && np++ < 3)
-					print q ": partial summary (" pt[q] " rows, want " m * (t == 1 ? 1 : t + 1) ")" }
+			for (q in pt) { npt++; t = pthreads[q]; want = all * (t == 1 ? 1 : t + 1) + group
+				if (pt[q] != want && np++ < 3)
+					print q ": partial summary (" pt[q] " rows, want " want ")" }
 			print "POINTS " npt + 0
 		}' "$d"/summary.csv $(compgen -G "$d/size-*.csv") >"$TMP/exact.out"
 	grep -v '^POINTS ' "$TMP/exact.out"

@@ -117,7 +117,7 @@ expect "thread count zero" 2 "--threads: thread count out of range (got '0'); us
 	"$BIN" "${FAST[@]}" --threads 0 --out "$TMP/o1"
 expect "repetitions not a number" 2 "--reps: max_samples must be a whole number (got 'many')" \
 	"$BIN" "${FAST[@]}" --reps many --out "$TMP/o1"
-expect "min-samples above reps" 2 "min_samples (50) is larger than max_samples/--reps (10)" \
+expect "min-samples above reps" 2 "min_samples (50) is larger than max_samples (10)" \
 	"$BIN" --min-samples 50 --reps 10 --out "$TMP/o1"
 expect "target-ci negative" 2 "--target-ci: target_ci (percent) out of range (got '-1')" \
 	"$BIN" --target-ci -1 --out "$TMP/o1"

@@ -47,9 +47,10 @@ for name in names:
     aggs = {e["aggregate_name"]: e for e in d["benchmarks"] if e["run_name"] == name and e["run_type"] == "aggregate"}
     ok_iter &= set(aggs) == {"mean", "median", "stddev", "cv"} and all(e["name"] == name + "_" + k for k, e in aggs.items())
     # The median real_time is the harness's ns_per_elem median times the
-    # elements of one pass (x threads for the group of T threads).
+    # elements of one pass: on the group row of T threads ns_per_elem is
+    # the group's wall time per element of one thread's share (schema 2).
     s = [r for r in summ if r["variant"] == var and r["threads"] == t and r["thread"] in group and r["metric"] == "ns_per_elem"][0]
-    per_pass = float(s["median"]) * int(s["n_elems"]) * (int(t) if t != "1" else 1)
+    per_pass = float(s["median"]) * int(s["n_elems"])
     ok_med &= abs(aggs["median"]["real_time"] - per_pass) <= 1e-4 * per_pass
     ok_med &= abs(aggs["median"]["ns_per_elem"] - float(s["median"])) <= 1e-5 * float(s["median"])
     for c, info in meta["counters"].items():
