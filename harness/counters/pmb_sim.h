@@ -27,8 +27,6 @@ int pmb_sim_cache_geometry(uint64_t size, unsigned assoc, unsigned line, unsigne
 /* snprintf for paths, where a cut would name another file: -1 instead. */
 int pmb_sim_path(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Removes dir and the files in it. */
-
 /* Callgrind's events, as the dumps name them. */
 enum pmb_sim_event { EV_IR, EV_D1MR, EV_D1MW, EV_DLMR, EV_DLMW, EV_BC, EV_BCM, EV_BI, EV_BIM,
 		     EV_COUNT };

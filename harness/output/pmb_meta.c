@@ -221,7 +221,7 @@ int pmb_meta_write(const struct pmb_meta *m)
 	pmb_json_close(&j);
 	write_options(&j, m->opt, m->plan);
 	pmb_json_object(&j, "schema");
-	pmb_schema_json_brief(&j);
+	pmb_schema_json(&j);
 	pmb_json_close(&j);
 	pmb_json_array(&j, "warnings");
 	for (size_t i = 0; i < pmb_warn_count(); i++)

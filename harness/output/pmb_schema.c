@@ -166,10 +166,14 @@ static void build_metrics(void)
 		   PMB_SCOPE_ALL, PMB_PROV_ALLOCATOR, PMB_MSRC_ALLOCS, -1,
 		   "allocs / (iters * n_elems * k), k = threads on the aggregate row, else 1",
 		   "heap allocations per element");
-	/* Derived metrics (pmb_derived.c): ratios within one sample. */
+	/* Derived metrics (pmb_derived.c): ratios within one sample.  The
+	 * bytes per element are the kernel's declaration, not a measurement:
+	 * provenance "run", like the rest of the plan. */
 	for (int d = 0; d < PMB_DER_COUNT; d++)
 		set_metric(PMB_METRIC_DERIVED0 + d, pmb_derived_info[d].name, pmb_derived_info[d].unit,
-			   PMB_NORM_NONE, PMB_SCOPE_ALL, PMB_PROV_DERIVED, PMB_MSRC_DERIVED, d,
+			   PMB_NORM_NONE, PMB_SCOPE_ALL,
+			   d == PMB_DER_BYTES_PER_ELEM ? PMB_PROV_RUN : PMB_PROV_DERIVED,
+			   PMB_MSRC_DERIVED, d,
 			   pmb_derived_info[d].formula, pmb_derived_info[d].description);
 }
 

@@ -106,12 +106,10 @@ void pmb_schema_write_raw_row(FILE *f, const struct pmb_run_info *run,
 void pmb_schema_write_summary_rows(FILE *f, const struct pmb_run_info *run,
 				   const struct pmb_point_summary *s);
 
-/* The whole schema as JSON (`pmubench --schema`, meta.json "schema"). */
+/* The whole schema as JSON (`pmubench --schema`, and meta.json "schema",
+ * so a run directory describes itself without the binary that wrote it). */
 struct pmb_json;
 void pmb_schema_json(struct pmb_json *j);
-/* What a run's meta.json carries: schema_version, the headers and the
- * metrics' name, unit, normalisation and rows (descriptions: --schema). */
-void pmb_schema_json_brief(struct pmb_json *j);
 void pmb_schema_print(FILE *f);
 
 const char *pmb_norm_name(enum pmb_norm n);

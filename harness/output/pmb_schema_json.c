@@ -11,7 +11,7 @@ static const char *type_name(enum pmb_type t)
 	return t == PMB_TYPE_STRING ? "string" : t == PMB_TYPE_INT ? "int" : "float";
 }
 
-static void json_columns(struct pmb_json *j, unsigned file, const char *key, int full)
+static void json_columns(struct pmb_json *j, unsigned file, const char *key)
 {
 	pmb_json_array(j, key);
 	for (size_t i = 0; i < pmb_schema_ncolumns(file); i++) {
@@ -24,8 +24,7 @@ static void json_columns(struct pmb_json *j, unsigned file, const char *key, int
 		pmb_json_string(j, "provenance", pmb_prov_name(c->prov));
 		if (c->field == F_METRIC_VALUE)
 			pmb_json_string(j, "metric", pmb_schema_metric(c->arg)->name);
-		if (full)
-			pmb_json_string(j, "description", c->description);
+		pmb_json_string(j, "description", c->description);
 		pmb_json_close(j);
 	}
 	pmb_json_close(j);
@@ -45,7 +44,7 @@ static void json_headers(struct pmb_json *j)
 	pmb_json_close(j);
 }
 
-static void json_metrics(struct pmb_json *j, int full)
+static void json_metrics(struct pmb_json *j)
 {
 	pmb_json_array(j, "metrics");
 	for (int m = 0; m < PMB_METRIC_COUNT; m++) {
@@ -55,25 +54,12 @@ static void json_metrics(struct pmb_json *j, int full)
 		pmb_json_string(j, "unit", d->unit);
 		pmb_json_string(j, "normalisation", pmb_norm_name(d->norm));
 		pmb_json_string(j, "rows", d->scope == PMB_SCOPE_GROUP ? "group" : "all");
-		if (full) {
-			pmb_json_string(j, "provenance", pmb_prov_name(d->prov));
-			pmb_json_string(j, "formula", d->formula);
-			pmb_json_string(j, "description", d->description);
-		}
+		pmb_json_string(j, "provenance", pmb_prov_name(d->prov));
+		pmb_json_string(j, "formula", d->formula);
+		pmb_json_string(j, "description", d->description);
 		pmb_json_close(j);
 	}
 	pmb_json_close(j);
-}
-
-void pmb_schema_json_brief(struct pmb_json *j)
-{
-	pmb_json_int(j, "schema_version", PMB_SCHEMA_VERSION);
-	json_headers(j);
-	/* Types and units stay in meta.json so a run directory reads itself
-	 * without the binary; only the prose is left to --schema. */
-	json_columns(j, PMB_IN_RAW, "raw_columns", 0);
-	json_columns(j, PMB_IN_SUMMARY, "summary_columns", 0);
-	json_metrics(j, 0);
 }
 
 void pmb_schema_json(struct pmb_json *j)
@@ -100,9 +86,9 @@ void pmb_schema_json(struct pmb_json *j)
 	pmb_json_string(j, "stat", "a statistic of the row's metric, in the metric's unit");
 	pmb_json_close(j);
 	json_headers(j);
-	json_columns(j, PMB_IN_RAW, "raw_columns", 1);
-	json_columns(j, PMB_IN_SUMMARY, "summary_columns", 1);
-	json_metrics(j, 1);
+	json_columns(j, PMB_IN_RAW, "raw_columns");
+	json_columns(j, PMB_IN_SUMMARY, "summary_columns");
+	json_metrics(j);
 }
 
 void pmb_schema_print(FILE *f)

@@ -59,9 +59,12 @@ def is_clock(run, metric):
 
 def default_skip(run, metric, multi_thread):
     """Plots left out unless --all-metrics: the same time in reference ticks,
-    and the group (throughput) metrics of a family without multi-thread
-    points, where they equal the per-thread ones."""
+    the group (throughput) metrics of a family without multi-thread
+    points, where they equal the per-thread ones, and figures the kernel
+    declares rather than measures (provenance "run": bytes per element)."""
     info = run.metric(metric)
+    if info.get("provenance") == "run":
+        return True
     if is_clock(run, metric) and str(info.get("unit", "")).startswith("ticks"):
         return True
     return info.get("normalisation") == "group_elem" and not multi_thread

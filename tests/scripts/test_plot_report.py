@@ -33,12 +33,14 @@ class PlotTest(unittest.TestCase):
         shutil.rmtree(cls.tmp)
 
     def test_expected_files(self):
-        # timer backend: time per element for every family, allocations
-        # where there are some (stack_heap/heap: one per 16 elements)
+        # timer backend: time per element and GB/s (from the declared
+        # traffic) for every family, allocations where there are some
+        # (stack_heap/heap: one per 16 elements); no plot of the declared
+        # bytes per element, a constant of each kernel
         self.assertEqual(self.p.returncode, 0, self.p.stderr)
         got = set(os.listdir(os.path.join(self.rundir, "plots")))
         want = {"%s-%s.%s" % (fam, m, ext) for fam in ("traversal", "sum", "stack_heap")
-                for m in ("ns_per_elem",) for ext in ("png", "svg")}
+                for m in ("ns_per_elem", "gb_per_s") for ext in ("png", "svg")}
         want |= {"stack_heap-allocs_per_elem.%s" % ext for ext in ("png", "svg")}
         self.assertEqual(got, want)
 
@@ -160,8 +162,8 @@ class ReportTest(unittest.TestCase):
     def test_images_embedded(self):
         imgs = re.findall(r'<img [^>]*src="(data:image/svg\+xml;base64,[A-Za-z0-9+/=]+)"',
                           self.html)
-        # 3 families x ns_per_elem + stack_heap allocs_per_elem
-        self.assertEqual(len(imgs), 4)
+        # 3 families x (ns_per_elem, gb_per_s) + stack_heap allocs_per_elem
+        self.assertEqual(len(imgs), 7)
 
     def test_headline_ratios_are_ratios_of_summary_medians(self):
         from pmubench.load import load_run
