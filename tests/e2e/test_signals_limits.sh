@@ -137,7 +137,8 @@ fi
 if [ "$(id -u)" = 0 ] && MNT=$TMP/mnt && mkdir -p "$MNT" && mount -t tmpfs -o size=256k tmpfs "$MNT" 2>/dev/null; then
 	why=()
 	header_hit=0
-	for pages in 2 3 4 5 6 7 8 9 10 12; do
+	# meta.json (about 40 KB with its schema) comes first: up to 24 pages.
+	for pages in 2 3 4 6 8 10 11 12 13 14 15 16 18 20 24; do
 		rm -rf "${MNT:?}"/*
 		rm -rf "$MNT"/.[!.]* 2>/dev/null
 		avail=$(df -B1 --output=avail "$MNT" | tail -1)
