@@ -64,7 +64,10 @@ struct pmb_point_summary {
 	int thread; /* as in rows */
 	struct pmb_summary metric[PMB_METRIC_COUNT];
 	double overhead_ns;
-	uint64_t discarded; /* samples discarded for preemption and retaken */
+	/* Samples discarded for preemption and retaken: on a thread row those
+	 * in which this thread was switched out or migrated, on the group row
+	 * all of the point's (summary.csv `discarded`). */
+	uint64_t discarded;
 	char note[64];      /* the kernel's note on what its setup got ("" if none) */
 	int valid;  /* all samples valid */
 };

@@ -63,6 +63,7 @@ static const struct fixed fixed[] = {
 	{"unit", S, "", N, P_STATS, SUM, F_UNIT, 0, "unit of the metric"},
 	{"normalisation", S, "", N, P_STATS, SUM, F_NORM, 0, "per_elem or group_elem (schema normalisations)"},
 	{"samples", I, "samples", N, P_STATS, SUM, F_SAMPLES, 0, "samples with a value (0: not counted, statistics empty)"},
+	{"discarded", I, "samples", N, P_STATS, SUM, F_DISCARDED, 0, "samples discarded for a context switch or CPU migration and retaken (thread row: those this thread was preempted in; group row: all of the point's)"},
 	{"median", D, "", ST, P_STATS, SUM, F_STAT, S_MEDIAN, "median over samples"},
 	{"ci_low", D, "", ST, P_STATS, SUM, F_STAT, S_CI_LOW, "95 % bootstrap CI of the median, low end"},
 	{"ci_high", D, "", ST, P_STATS, SUM, F_STAT, S_CI_HIGH, "95 % bootstrap CI of the median, high end"},

@@ -139,6 +139,7 @@ static void write_summary_row(FILE *f, const struct pmb_run_info *run,
 		case F_UNIT: pmb_csv_put(f, d->unit); break;
 		case F_NORM: fputs(pmb_norm_name(d->norm), f); break;
 		case F_SAMPLES: put_u(f, st->n); break;
+		case F_DISCARDED: put_u(f, s->discarded); break;
 		case F_STAT: put_d(f, stat_value(st, c->arg)); break;
 		case F_OUTLIERS:
 			if (st->n)

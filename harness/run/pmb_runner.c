@@ -35,6 +35,7 @@ struct point_run {
 	uint64_t nsamples;
 	uint64_t preempted[256];    /* per worker: switches + migrations in this sample */
 	uint64_t discarded;         /* samples discarded for preemption */
+	uint64_t discarded_by[256]; /* per worker: discarded samples it was preempted in */
 	int retake;                 /* the leader discarded this sample: measure it again */
 	int guard_spent;            /* the discard bound was reached: keep what comes */
 	char note[64];              /* worker 0's kernel note (what setup got) */
@@ -225,6 +226,8 @@ static int retake_preempted(struct point_run *pr, uint64_t sampling_start_ns)
 		return 0;
 	}
 	pr->discarded++;
+	for (int t = 0; t < pr->p->threads; t++)
+		pr->discarded_by[t] += pr->preempted[t] != 0;
 	return 1;
 }
 
@@ -424,7 +427,9 @@ static int report_summaries(struct point_run *pr)
 		s->thread = t == T ? -1 : t;
 		s->valid = 1;
 		s->overhead_ns = pr->rows[t].overhead_ns;
-		s->discarded = pr->discarded;
+		/* A thread's row: the discarded samples in which it was
+		 * switched out or migrated; the group row: all of them. */
+		s->discarded = t == T || T == 1 ? pr->discarded : pr->discarded_by[t];
 		snprintf(s->note, sizeof s->note, "%s", pr->note);
 		for (int m = 0; m < PMB_METRIC_COUNT; m++) {
 			size_t n = 0;

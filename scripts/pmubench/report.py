@@ -457,13 +457,19 @@ def medians_table(run, family):
             if r["ci_low"] == r["ci_low"] and r["ci_high"] == r["ci_high"]:
                 ci = '<br><span class="small">%s\u2013%s</span>' % (
                     fmt_val(r["ci_low"]), fmt_val(r["ci_high"]))
+            # Samples the harness discarded for preemption (summary.csv
+            # `discarded`; runs written before it lack the column).
+            dropped = r.get("discarded", 0)
+            if dropped == dropped and dropped and dropped > 0:
+                ci += '<br><span class="small">+%d preempted</span>' % int(dropped)
             cells.append('<td class="num">%s%s</td>' % (fmt_val(r["median"]), ci))
         body.append("<tr><td>%s</td>%s</tr>" % (name, "".join(cells)))
     notes = "".join("<br><code>%s</code>: %s" % (esc(m), esc(run.metric(m).get("description", "")))
                     for m in TABLE_METRICS if m in set(s["metric"]))
     return ('<table><thead><tr><th>variant</th>%s</tr></thead><tbody>%s</tbody></table>'
             '<p class="note">Median ns per element from summary.csv; below it, the '
-            '95 %% CI of the median.%s</p>' % (head, "".join(body), notes))
+            '95 %% CI of the median; "+N preempted": samples discarded for a context '
+            'switch or migration and retaken (summary.csv <code>discarded</code>).%s</p>' % (head, "".join(body), notes))
 
 
 # Software counters count OS events: on kernels that do not cause them their

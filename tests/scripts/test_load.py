@@ -55,6 +55,18 @@ class LoadGoodRun(unittest.TestCase):
         self.assertEqual(set(raw["thread"]), {-1, 0, 1})
         self.assertEqual(self.loaded.summary["thread"].dtype.kind, "i")
 
+    def test_discarded_is_the_schema_integer_and_adds_up(self):
+        # summary.csv `discarded` (issue 18): typed by the run's schema;
+        # the group rows of all points add up to meta.json's total.
+        for name in ("run-2t", "run-a"):
+            run = load_run(fixture(name), warn=quiet())
+            s = run.summary
+            self.assertEqual(run.schema.columns["discarded"]["type"], "int")
+            self.assertEqual(s["discarded"].dtype.kind, "i")
+            g = group_rows(s[s["metric"] == "ns_per_elem"])
+            self.assertEqual(int(g["discarded"].sum()),
+                             run.meta["preemption"]["samples_discarded"], name)
+
     def test_group_and_thread_rows(self):
         raw = self.loaded.raw
         g = group_rows(raw)
