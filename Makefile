@@ -58,7 +58,7 @@ OUT ?= results
 DEPS_BUILD := gcc make pkg-config libpapi-dev libhwloc-dev libinih-dev \
 	$(sort $(filter clang,$(foreach fs,$(FLAGSETS),$(cc.$(fs)))))
 DEPS_RUN := papi-tools hwloc
-DEPS_TEST := libcmocka-dev valgrind libbenchmark-tools python3-matplotlib python3-pandas python3-scipy python3-numpy \
+DEPS_TEST := libcmocka-dev valgrind universal-ctags libbenchmark-tools python3-matplotlib python3-pandas python3-scipy python3-numpy \
 	chromium
 DEPS_BENCH := likwid
 DEPS_BROWSER := chromium

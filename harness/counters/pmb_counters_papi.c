@@ -1,10 +1,9 @@
 /* pmb_counters_papi.c — counters read through PAPI.
  *
- * PAPI is loaded with dlopen rather than linked, so that a machine without
- * the library still runs every benchmark: its counters come out unavailable
- * with a reason instead of the program failing to start.  <papi.h> is still
- * used for constants, types and (through __typeof__) the exact signatures
- * of the functions resolved at run time.
+ * This file chooses an event per counter, packs them into passes and says
+ * why a counter is not counted.  Loading and starting the library (dlopen,
+ * so a machine without PAPI still runs every benchmark) is in
+ * pmb_papi_load.c.
  *
  * Software events (page faults, context switches, migrations, task clock)
  * are read straight from perf_event_open by pmb_perf_sw.c, and only fall
@@ -16,7 +15,7 @@
  * PAPI counted them.  They all go in pass 0 (not multiplexed, no PMU
  * counter used) and bracket PAPI's events there.
  *
- * Threads: init and fini (here) run on the main thread; thread_open,
+ * Threads: init and fini (here and pmb_papi_load.c) run on the main thread; thread_open,
  * start, stop_and_read and thread_close (pmb_papi_thread.c) run on each
  * worker concurrently.  Workers only read the globals written by init, and
  * each owns its event sets.
@@ -28,17 +27,9 @@
 #include "pmb_papi.h"
 #include "pmb_perf_sw.h"
 
-#include <dlfcn.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-
-struct pmb_papi_api pmb_papi;
-int pmb_papi_ready;
-
-static void *papi_handle;
 
 /* Why PAPI could not count, worked out once in init for the reasons. */
 static struct {
@@ -71,12 +62,6 @@ static void sfmt(char *dst, size_t size, const char *fmt, ...)
 	va_end(ap);
 }
 
-const char *pmb_papi_text(int code)
-{
-	const char *s = pmb_papi.strerror ? pmb_papi.strerror(code) : NULL;
-	return s ? s : "unknown PAPI error";
-}
-
 static void copy_str(char *dst, size_t size, const char *src)
 {
 	size_t n = strnlen(src, size - 1);
@@ -99,54 +84,6 @@ static void all_unavailable(struct pmb_counter_plan *plan, const char *why)
 	for (int i = 0; i < PMB_CTR_COUNT; i++)
 		if (plan->requested & PMB_CTR_MASK(i))
 			set_reason(plan, i, "%s", why);
-}
-
-static int load_library(char *why, size_t size)
-{
-	static const char *const names[] = { "libpapi.so.7.0", "libpapi.so.7", "libpapi.so" };
-	const char *env = getenv("PMB_PAPI_LIBRARY");
-	char first_err[160] = "";
-	const char *used = NULL;
-
-	if (env && *env) {
-		papi_handle = dlopen(env, RTLD_NOW | RTLD_LOCAL);
-		used = env;
-		if (!papi_handle)
-			sfmt(first_err, sizeof first_err, "%s", dlerror());
-	} else {
-		for (size_t i = 0; i < sizeof names / sizeof names[0] && !papi_handle; i++) {
-			papi_handle = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-			used = names[i];
-			/* The first name's error is the telling one: the later
-			 * names are only fallbacks for other packagings. */
-			if (!papi_handle && !first_err[0])
-				sfmt(first_err, sizeof first_err, "%s", dlerror());
-		}
-	}
-	if (!papi_handle) {
-		sfmt(why, size, "PAPI library not found (dlopen: %s); install it: apt-get install libpapi7.0 (or libpapi-dev)",
-			 first_err);
-		return -1;
-	}
-#define X(f)                                                                    \
-	pmb_papi.f = (__typeof__(pmb_papi.f))dlsym(papi_handle, "PAPI_" #f);            \
-	if (!pmb_papi.f) {                                                          \
-		sfmt(why, size, "PAPI library %s lacks PAPI_" #f "; install PAPI 7: apt-get install libpapi7.0", used); \
-		goto bad;                                                       \
-	}
-	PAPI_FUNCS(X)
-#undef X
-	return 0;
-bad:
-	dlclose(papi_handle);
-	papi_handle = NULL;
-	memset(&pmb_papi, 0, sizeof pmb_papi);
-	return -1;
-}
-
-static unsigned long thread_id(void)
-{
-	return (unsigned long)pthread_self();
 }
 
 static void read_diagnostics(void)
@@ -417,74 +354,17 @@ static void papi_unusable(struct pmb_counter_plan *plan, const char *why)
 	write_note(plan, why);
 }
 
-static void unload(void)
-{
-	if (pmb_papi_ready)
-		pmb_papi.shutdown();
-	pmb_papi_ready = 0;
-	if (papi_handle)
-		dlclose(papi_handle);
-	papi_handle = NULL;
-	memset(&pmb_papi, 0, sizeof pmb_papi);
-}
-
 static int papi_init(struct pmb_counter_plan *plan)
 {
 	char why[PMB_COUNTER_REASON_MAX];
-	int ret;
 
 	pmb_counter_plan_reset(plan, plan->requested);
 	memset(&diag, 0, sizeof diag);
-
-	if (load_library(why, sizeof why) < 0) {
+	if (pmb_papi_load(why, sizeof why, plan->backend_version,
+			  sizeof plan->backend_version) < 0) {
 		papi_unusable(plan, why);
 		return 0;
 	}
-
-	/* Only the CPU's counters matter here.  The GPU, network and power
-	 * components probe devices at init: slow, and rocm_smi prints
-	 * "Exception caught: rsmi_init" on machines without an AMD GPU.  A
-	 * component this PAPI build lacks answers PAPI_ENOCMP: harmless. */
-	static const char *const unused_components[] = {
-		"rocm", "rocm_smi", "cuda", "nvml", "infiniband", "net", "powercap",
-		"powercap_ppc", "rapl", "lmsensors", "coretemp", "io", "appio",
-		"stealtime", "lustre", "mx", "micpower", "host_micpower", "libmsr",
-		"pcp", "sde", "sysdetect", "vmware", "intel_gpu", "topdown", "bgpm",
-		"emon", "example",
-	};
-	for (size_t c = 0; c < sizeof unused_components / sizeof unused_components[0]; c++)
-		pmb_papi.disable_component_by_name(unused_components[c]);
-	ret = pmb_papi.library_init(PAPI_VER_CURRENT);
-	if (ret != PAPI_VER_CURRENT) {
-		/* A positive answer is the library's own version: another
-		 * major than <pmb_papi.h>, so its structures cannot be trusted. */
-		if (ret > 0)
-			sfmt(why, sizeof why, "PAPI library is version %d.%d, pmubench was built for %d.%d; install libpapi7.0 or rebuild",
-				 PAPI_VERSION_MAJOR(ret), PAPI_VERSION_MINOR(ret),
-				 PAPI_VERSION_MAJOR(PAPI_VER_CURRENT), PAPI_VERSION_MINOR(PAPI_VER_CURRENT));
-		else
-			sfmt(why, sizeof why, "PAPI_library_init failed: %s; run papi_component_avail to see why",
-				 pmb_papi_text(ret));
-		unload();
-		papi_unusable(plan, why);
-		return 0;
-	}
-	pmb_papi_ready = 1;
-
-	int v = pmb_papi.get_opt(PAPI_LIB_VERSION, NULL);
-	if (v > 0)
-		sfmt(plan->backend_version, sizeof plan->backend_version, "PAPI %d.%d.%d.%d",
-			 PAPI_VERSION_MAJOR(v), PAPI_VERSION_MINOR(v),
-			 PAPI_VERSION_REVISION(v), PAPI_VERSION_INCREMENT(v));
-
-	ret = pmb_papi.thread_init(thread_id);
-	if (ret != PAPI_OK) {
-		sfmt(why, sizeof why, "PAPI_thread_init failed: %s; PAPI cannot count per thread here",
-			 pmb_papi_text(ret));
-		papi_unusable(plan, why);
-		return 0;
-	}
-
 	read_diagnostics();
 
 	/* Software counters from the kernel first: PAPI's perf_event events
@@ -500,7 +380,7 @@ static int papi_init(struct pmb_counter_plan *plan)
 
 static void papi_fini(void)
 {
-	unload();
+	pmb_papi_unload();
 }
 
 const struct pmb_counter_backend pmb_counter_backend_papi = {

@@ -1,6 +1,7 @@
-/* pmb_papi.h — what the PAPI backend's two files share (private to
- * harness/counters/): the PAPI functions resolved with dlopen, and the
- * per-thread half of the backend (pmb_papi_thread.c). */
+/* pmb_papi.h — what the PAPI backend's three files share (private to
+ * harness/counters/): the PAPI functions resolved with dlopen
+ * (pmb_papi_load.c), and the per-thread half of the backend
+ * (pmb_papi_thread.c). */
 #ifndef PMB_PAPI_H
 #define PMB_PAPI_H
 
@@ -26,6 +27,13 @@ struct pmb_papi_api {
 
 extern struct pmb_papi_api pmb_papi;
 extern int pmb_papi_ready; /* PAPI_library_init succeeded: shutdown owed */
+
+/* Loads PAPI, initialises it and its thread support, and writes its
+ * version ("PAPI 7.0.1.0") into version; -1 with why (the cause and the
+ * fix) when PAPI cannot count here. */
+int pmb_papi_load(char *why, size_t size, char *version, size_t vsize);
+/* Shuts PAPI down (if started) and unloads it; safe to call twice. */
+void pmb_papi_unload(void);
 
 /* PAPI's text for an error code (safe before the library is loaded). */
 const char *pmb_papi_text(int code);

@@ -134,85 +134,107 @@ static void write_options(struct pmb_json *j, const struct pmb_options *o,
 	pmb_json_close(j);
 }
 
-int pmb_meta_write(const struct pmb_meta *m)
+/* What ran and how far it got: identity, outcome, progress, command line. */
+static void write_run_status(struct pmb_json *j, const struct pmb_meta *m)
 {
-	char tmp[1100], path[1100];
-	snprintf(path, sizeof path, "%s/%s", m->run->run_dir, m->run->meta_name);
-	snprintf(tmp, sizeof tmp, "%s/.%s.tmp", m->run->run_dir, m->run->meta_name);
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return pmb_error("cannot write %s: %s", tmp, strerror(errno));
+	pmb_json_int(j, "schema_version", PMB_SCHEMA_VERSION);
+	pmb_json_string(j, "run_id", m->run->run_id);
+	pmb_json_string(j, "config", m->opt->config_name);
+	pmb_json_string(j, "config_path", m->opt->config_path);
+	pmb_json_bool(j, "complete", m->complete);
+	pmb_json_int(j, "interrupted_by_signal", m->interrupted_by);
+	pmb_json_string(j, "error", m->error);
+	pmb_json_int(j, "points_total", (long long)m->points_total);
+	pmb_json_int(j, "points_done", (long long)m->points_done);
+	pmb_json_int(j, "points_resumed", (long long)m->points_resumed);
+	pmb_json_string(j, "started_utc", m->started_utc);
+	pmb_json_string(j, "finished_utc", m->finished_utc);
+	pmb_json_array(j, "command_line");
+	for (int i = 0; i < m->argc; i++)
+		pmb_json_string(j, NULL, m->argv[i]);
+	pmb_json_close(j);
+}
+
+/* The binary: version, commit, compiler and the flags of the code under test. */
+static void write_build(struct pmb_json *j, const struct pmb_meta *m)
+{
+	pmb_json_string(j, "pmubench_version", PMB_VERSION);
+	pmb_json_string(j, "git_commit", PMB_GIT_COMMIT);
+	pmb_json_string(j, "compiler", pmb_meta_compiler());
+	pmb_json_string(j, "compiler_version", __VERSION__);
+	pmb_json_string(j, "cflags", PMB_CFLAGS);
+	pmb_json_string(j, "flagset", m->opt->flagset);
+}
+
+/* The machine: host, CPU, cores, hwloc, caches, VM evidence, memory. */
+static void write_machine(struct pmb_json *j, const struct pmb_meta *m)
+{
+	pmb_json_string(j, "host", m->sys->host);
+	pmb_json_string(j, "os", m->sys->kernel);
+	pmb_json_string(j, "cpu_model", m->topo->cpu_model);
+	pmb_json_string(j, "cpu_microcode", m->sys->microcode);
+	pmb_json_string(j, "cpu_flags", m->sys->cpu_flags);
+	pmb_json_int(j, "cores", m->topo->ncores);
+	pmb_json_int(j, "pus", m->topo->npus);
+	pmb_json_array(j, "core_os_index");
+	for (int i = 0; i < m->topo->ncores; i++)
+		pmb_json_int(j, NULL, m->topo->core_os_index[i]);
+	pmb_json_close(j);
+	pmb_json_string(j, "hwloc_version", m->topo->hwloc_version);
+	pmb_json_string(j, "hwloc_api_version", m->topo->hwloc_api_version);
+	pmb_json_string(j, "hwloc_header_version", m->topo->hwloc_header_version);
+	write_caches(j, m->topo);
+	pmb_json_bool(j, "vm", m->sys->vm);
+	pmb_json_string(j, "hypervisor", m->sys->hypervisor);
+	pmb_json_string(j, "vm_evidence", m->sys->vm_evidence);
+	pmb_json_string(j, "cpufreq_governor", m->sys->governor);
+	pmb_json_int(j, "perf_event_paranoid", m->sys->perf_event_paranoid);
+	pmb_json_int(j, "mem_total", (long long)m->sys->mem_total);
+	pmb_json_int(j, "mem_available", (long long)m->sys->mem_available);
+}
+
+/* The clocks and what one sample costs before any kernel runs. */
+static void write_clocks(struct pmb_json *j, const struct pmb_meta *m)
+{
+	pmb_json_object(j, "clocks");
+	pmb_json_string(j, "wall", "clock_gettime(CLOCK_MONOTONIC_RAW)");
+	pmb_json_string(j, "ticks", m->run->has_ticks ? "rdtsc/cntvct (reference ticks, not core cycles)" : "none");
+	pmb_json_double(j, "wall_resolution_ns", m->clock->ns_resolution);
+	pmb_json_double(j, "wall_step_ns", m->clock->ns_step);
+	pmb_json_double(j, "wall_read_cost_ns", m->clock->ns_read_cost);
+	pmb_json_double(j, "ticks_read_cost_ns", m->clock->ticks_read_cost_ns);
+	pmb_json_double(j, "ticks_per_ns", m->clock->ticks_per_ns);
+	pmb_json_double(j, "counter_start_stop_ns", m->counter_start_stop_ns);
+	pmb_json_double(j, "sample_overhead_ns_median", m->sample_overhead_ns);
+	pmb_json_close(j);
+}
+
+static void write_core_choice(struct pmb_json *j, const struct pmb_core_choice *c)
+{
+	pmb_json_object(j, "core_choice");
+	pmb_json_string(j, "how", c->how);
+	pmb_json_string(j, "why", c->why);
+	pmb_json_array(j, "cores");
+	for (int i = 0; i < c->ncores; i++)
+		pmb_json_int(j, NULL, c->cores[i]);
+	pmb_json_close(j);
+	pmb_json_close(j);
+}
+
+static void write_meta_json(FILE *f, const struct pmb_meta *m)
+{
 	struct pmb_json j;
 	pmb_json_begin(&j, f);
-	pmb_json_int(&j, "schema_version", PMB_SCHEMA_VERSION);
-	pmb_json_string(&j, "run_id", m->run->run_id);
-	pmb_json_string(&j, "config", m->opt->config_name);
-	pmb_json_string(&j, "config_path", m->opt->config_path);
-	pmb_json_bool(&j, "complete", m->complete);
-	pmb_json_int(&j, "interrupted_by_signal", m->interrupted_by);
-	pmb_json_string(&j, "error", m->error);
-	pmb_json_int(&j, "points_total", (long long)m->points_total);
-	pmb_json_int(&j, "points_done", (long long)m->points_done);
-	pmb_json_int(&j, "points_resumed", (long long)m->points_resumed);
-	pmb_json_string(&j, "started_utc", m->started_utc);
-	pmb_json_string(&j, "finished_utc", m->finished_utc);
-	pmb_json_array(&j, "command_line");
-	for (int i = 0; i < m->argc; i++)
-		pmb_json_string(&j, NULL, m->argv[i]);
-	pmb_json_close(&j);
-	pmb_json_string(&j, "pmubench_version", PMB_VERSION);
-	pmb_json_string(&j, "git_commit", PMB_GIT_COMMIT);
-	pmb_json_string(&j, "compiler", pmb_meta_compiler());
-	pmb_json_string(&j, "compiler_version", __VERSION__);
-	pmb_json_string(&j, "cflags", PMB_CFLAGS);
-	pmb_json_string(&j, "flagset", m->opt->flagset);
-	pmb_json_string(&j, "host", m->sys->host);
-	pmb_json_string(&j, "os", m->sys->kernel);
-	pmb_json_string(&j, "cpu_model", m->topo->cpu_model);
-	pmb_json_string(&j, "cpu_microcode", m->sys->microcode);
-	pmb_json_string(&j, "cpu_flags", m->sys->cpu_flags);
-	pmb_json_int(&j, "cores", m->topo->ncores);
-	pmb_json_int(&j, "pus", m->topo->npus);
-	pmb_json_array(&j, "core_os_index");
-	for (int i = 0; i < m->topo->ncores; i++)
-		pmb_json_int(&j, NULL, m->topo->core_os_index[i]);
-	pmb_json_close(&j);
-	pmb_json_string(&j, "hwloc_version", m->topo->hwloc_version);
-	pmb_json_string(&j, "hwloc_api_version", m->topo->hwloc_api_version);
-	pmb_json_string(&j, "hwloc_header_version", m->topo->hwloc_header_version);
-	write_caches(&j, m->topo);
-	pmb_json_bool(&j, "vm", m->sys->vm);
-	pmb_json_string(&j, "hypervisor", m->sys->hypervisor);
-	pmb_json_string(&j, "vm_evidence", m->sys->vm_evidence);
-	pmb_json_string(&j, "cpufreq_governor", m->sys->governor);
-	pmb_json_int(&j, "perf_event_paranoid", m->sys->perf_event_paranoid);
-	pmb_json_int(&j, "mem_total", (long long)m->sys->mem_total);
-	pmb_json_int(&j, "mem_available", (long long)m->sys->mem_available);
+	write_run_status(&j, m);
+	write_build(&j, m);
+	write_machine(&j, m);
 	pmb_json_string(&j, "backend", m->backend);
 	write_counters(&j, m->counters, m->backend);
 	if (m->calibration)
 		pmb_calibration_write_json(&j, m->calibration);
-	pmb_json_object(&j, "clocks");
-	pmb_json_string(&j, "wall", "clock_gettime(CLOCK_MONOTONIC_RAW)");
-	pmb_json_string(&j, "ticks", m->run->has_ticks ? "rdtsc/cntvct (reference ticks, not core cycles)" : "none");
-	pmb_json_double(&j, "wall_resolution_ns", m->clock->ns_resolution);
-	pmb_json_double(&j, "wall_step_ns", m->clock->ns_step);
-	pmb_json_double(&j, "wall_read_cost_ns", m->clock->ns_read_cost);
-	pmb_json_double(&j, "ticks_read_cost_ns", m->clock->ticks_read_cost_ns);
-	pmb_json_double(&j, "ticks_per_ns", m->clock->ticks_per_ns);
-	pmb_json_double(&j, "counter_start_stop_ns", m->counter_start_stop_ns);
-	pmb_json_double(&j, "sample_overhead_ns_median", m->sample_overhead_ns);
-	pmb_json_close(&j);
-	if (m->core_choice) {
-		pmb_json_object(&j, "core_choice");
-		pmb_json_string(&j, "how", m->core_choice->how);
-		pmb_json_string(&j, "why", m->core_choice->why);
-		pmb_json_array(&j, "cores");
-		for (int i = 0; i < m->core_choice->ncores; i++)
-			pmb_json_int(&j, NULL, m->core_choice->cores[i]);
-		pmb_json_close(&j);
-		pmb_json_close(&j);
-	}
+	write_clocks(&j, m);
+	if (m->core_choice)
+		write_core_choice(&j, m->core_choice);
 	if (m->latency)
 		pmb_latency_table_json(&j, m->latency);
 	pmb_json_object(&j, "preemption");
@@ -228,6 +250,19 @@ int pmb_meta_write(const struct pmb_meta *m)
 		pmb_json_string(&j, NULL, pmb_warn_get(i));
 	pmb_json_close(&j);
 	pmb_json_end(&j);
+}
+
+/* Written to a temp file and renamed, so a reader sees the old or the new
+ * meta.json, never half of one. */
+int pmb_meta_write(const struct pmb_meta *m)
+{
+	char tmp[1100], path[1100];
+	snprintf(path, sizeof path, "%s/%s", m->run->run_dir, m->run->meta_name);
+	snprintf(tmp, sizeof tmp, "%s/.%s.tmp", m->run->run_dir, m->run->meta_name);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return pmb_error("cannot write %s: %s", tmp, strerror(errno));
+	write_meta_json(f, m);
 	int bad = ferror(f);
 	if (fclose(f) != 0 || bad) {
 		remove(tmp);
