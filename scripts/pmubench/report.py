@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from pmubench.load import (CACHE_LEVELS, PmbError, fmt_bytes, group_rows,  # noqa: E402
-                           load_run, metric_unit, scripts_main)
+                           load_run, metric_unit, scripts_main, thread_rows)
 from pmubench import plot  # noqa: E402
 
 # (family, numerator variant, denominator variant, what it shows)
@@ -424,6 +424,34 @@ def section_completeness(run):
 TABLE_METRICS = ("ns_per_elem", "group_ns_per_elem")
 
 
+# Threads listed one by one up to this many; more show the range.
+PER_THREAD_LISTED = 4
+
+
+def per_thread_row(run, family, flagset, variant, threads, sizes):
+    """Each thread's own ns_per_elem median (summary.csv rows thread >= 0)
+    under the aggregate, so an unbalanced group shows."""
+    s = thread_rows(run.summary)
+    s = s[(s["kernel"] == family) & (s["flagset"] == flagset) & (s["variant"] == variant)
+          & (s["threads"] == threads) & (s["metric"] == "ns_per_elem") & (s["samples"] > 0)]
+    listed = threads <= PER_THREAD_LISTED
+    which = (", ".join(str(t) for t in range(threads)) if listed
+             else "min\u2013max over 0\u2013%d" % (threads - 1))
+    name = ('<code>%s</code> <span class="small">%d threads, per thread (thread %s):'
+            ' <code>ns_per_elem</code></span>' % (esc(variant), threads, which))
+    cells = []
+    for z in sizes:
+        g = s[s["size_bytes"] == z].sort_values("thread")
+        if g.empty:
+            cells.append('<td class="num missing">\u2014</td>')
+        elif listed:
+            cells.append('<td class="num">%s</td>' % " / ".join(fmt_val(v) for v in g["median"]))
+        else:
+            cells.append('<td class="num">%s\u2013%s</td>'
+                         % (fmt_val(g["median"].min()), fmt_val(g["median"].max())))
+    return "<tr><td>%s</td>%s</tr>" % (name, "".join(cells))
+
+
 def medians_table(run, family):
     s = group_rows(run.summary)
     s = s[(s["kernel"] == family) & s["metric"].isin(TABLE_METRICS) & (s["samples"] > 0)]
@@ -464,6 +492,8 @@ def medians_table(run, family):
                 ci += '<br><span class="small">+%d preempted</span>' % int(dropped)
             cells.append('<td class="num">%s%s</td>' % (fmt_val(r["median"]), ci))
         body.append("<tr><td>%s</td>%s</tr>" % (name, "".join(cells)))
+        if threads > 1 and metric == "ns_per_elem":
+            body.append(per_thread_row(run, family, flagset, variant, threads, sizes))
     notes = "".join("<br><code>%s</code>: %s" % (esc(m), esc(run.metric(m).get("description", "")))
                     for m in TABLE_METRICS if m in set(s["metric"]))
     return ('<table><thead><tr><th>variant</th>%s</tr></thead><tbody>%s</tbody></table>'
