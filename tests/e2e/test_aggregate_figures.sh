@@ -7,7 +7,7 @@
 #     group's wall time) and group_ns_per_elem (the group's throughput);
 #   - per-thread rows (thread 0, 1): ns_per_elem, in summary.csv and in the
 #     report (the console and compare show the aggregate only, by design:
-#     docs/schema.md "Aggregate rows").
+#     docs/schema.md "Rows": the group row stands for the point).
 # A second run B gives `make compare A=... B=...` something to compare.
 set -u
 cd "$(dirname "$0")/../.."
