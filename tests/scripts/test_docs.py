@@ -1,6 +1,7 @@
 """The documentation points only inside the repository, at things that
-exist: README.md and docs/*.md links (with their #anchors), the source paths
-they name, and every README*.md mentioned anywhere."""
+exist: the links of every Markdown file git tracks (with their #anchors;
+a URL or a path that leaves the repository fails), the source paths
+README.md and docs/*.md name, and every README*.md mentioned anywhere."""
 
 import glob
 import os
@@ -20,11 +21,17 @@ IMAGE = re.compile(r"!\[[^\]\n]*\]\(\s*([^)\s]+)\s*\)")
 # generated trees (build/, results/) and patterns (<name>, *, {a,b}) are not.
 SOURCE_PATH = re.compile(r"(?<![\w/.<$-])((?:harness|kernels|scripts|tests|configs|docs)"
                          r"/[\w./-]*[\w/])(?![\w*<{$-])")
+def tracked_markdown():
+    files = subprocess.run(["git", "ls-files", "*.md"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout.split("\n")
+    return sorted(f for f in files if f and not f.startswith("tests/fixtures/"))
+
+
 DOC_MENTION = re.compile(r"(?<![\w/.-])((?:docs/)?[\w-]+\.md|README[\w-]*\.md)\b")
 
 
-def read(rel):
-    with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
+def read(rel, root=ROOT):
+    with open(os.path.join(root, rel), encoding="utf-8") as f:
         return f.read()
 
 
@@ -36,10 +43,10 @@ def slug(heading):
     return text.replace(" ", "-")
 
 
-def anchors(rel):
+def anchors(rel, root=ROOT):
     seen, out = {}, set()
     fenced = False
-    for line in read(rel).splitlines():
+    for line in read(rel, root).splitlines():
         if line.lstrip().startswith("```"):
             fenced = not fenced
         if fenced or not re.match(r"#{1,6} ", line):
@@ -66,6 +73,30 @@ def tracked_text_files():
             continue
 
 
+def link_problems(doc, text, root=ROOT):
+    """(problems, links checked) for the Markdown text of file doc (a path
+    relative to root): each link must be a path inside root that exists,
+    with its #anchor when it names a heading.  A URL (http:, file:, ...)
+    points outside the repository, and so does a path that leaves it."""
+    root = os.path.realpath(root)
+    bad = []
+    targets = [a or b for a, b in LINK.findall(text)] + IMAGE.findall(text)
+    for target in targets:
+        if re.match(r"[a-z][a-z0-9+.-]*:", target, re.I):
+            bad.append("%s: %s points outside the repository (a URL)" % (doc, target))
+            continue
+        path, _, frag = target.partition("#")
+        base = os.path.dirname(os.path.join(root, doc))
+        dest = os.path.realpath(os.path.join(base, path)) if path else os.path.join(root, doc)
+        if not (dest + os.sep).startswith(root + os.sep):
+            bad.append("%s: %s points outside the repository" % (doc, target))
+        elif not os.path.exists(dest):
+            bad.append("%s: %s does not exist" % (doc, target))
+        elif frag and dest.endswith(".md") and frag not in anchors(os.path.relpath(dest, root), root):
+            bad.append("%s: %s: no heading with anchor #%s" % (doc, target, frag))
+    return bad, len(targets)
+
+
 class DocLinks(unittest.TestCase):
     def test_docs_exist(self):
         self.assertIn("README.md", DOCS)
@@ -74,22 +105,10 @@ class DocLinks(unittest.TestCase):
     def test_relative_links_resolve_inside_the_repository(self):
         bad = []
         checked = 0
-        for doc in DOCS:
-            text = read(doc)
-            targets = [a or b for a, b in LINK.findall(text)] + IMAGE.findall(text)
-            for target in targets:
-                if re.match(r"[a-z][a-z0-9+.-]*:", target, re.I):
-                    continue  # http:, https:, mailto:
-                path, _, frag = target.partition("#")
-                base = os.path.dirname(os.path.join(ROOT, doc))
-                dest = os.path.realpath(os.path.join(base, path)) if path else os.path.join(ROOT, doc)
-                checked += 1
-                if not (dest + os.sep).startswith(os.path.realpath(ROOT) + os.sep):
-                    bad.append("%s: %s points outside the repository" % (doc, target))
-                elif not os.path.exists(dest):
-                    bad.append("%s: %s does not exist" % (doc, target))
-                elif frag and dest.endswith(".md") and frag not in anchors(os.path.relpath(dest, ROOT)):
-                    bad.append("%s: %s: no heading with anchor #%s" % (doc, target, frag))
+        for doc in tracked_markdown():
+            problems, n = link_problems(doc, read(doc))
+            bad += problems
+            checked += n
         self.assertGreater(checked, 10, "README.md and docs/ should link to each other")
         self.assertEqual(bad, [], "\n".join(bad))
 
@@ -123,6 +142,49 @@ class DocLinks(unittest.TestCase):
         readme = read("README.md")
         missing = [d for d in DOCS[1:] if "(%s)" % d not in readme]
         self.assertEqual(missing, [], "README.md's doc index lacks " + ", ".join(missing))
+
+
+class LinkChecker(unittest.TestCase):
+    """The checker itself fails where it must, on a scratch repository."""
+
+    def setUp(self):
+        import tempfile
+        self.tmp = tempfile.TemporaryDirectory()
+        self.root = os.path.join(self.tmp.name, "repo")
+        os.makedirs(os.path.join(self.root, "docs"))
+        with open(os.path.join(self.root, "docs", "a.md"), "w") as f:
+            f.write("# Title\n\n## Some part\n")
+        with open(os.path.join(self.root, "README.md"), "w") as f:
+            f.write("# Readme\n")
+        with open(os.path.join(self.tmp.name, "outside.md"), "w") as f:
+            f.write("# Outside\n")
+        os.symlink(os.path.join(self.tmp.name, "outside.md"),
+                   os.path.join(self.root, "docs", "link.md"))
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def problems(self, text):
+        return link_problems("README.md", text, self.root)[0]
+
+    def test_good_links_pass(self):
+        self.assertEqual(self.problems("[a](docs/a.md) [b](docs/a.md#some-part) [c](#)"
+                                       "\n[d]: docs/a.md\n"), [])
+
+    def test_broken_link_fails(self):
+        self.assertEqual(len(self.problems("see [x](docs/missing.md)")), 1)
+        self.assertIn("does not exist", self.problems("see [x](docs/missing.md)")[0])
+        self.assertIn("no heading", self.problems("[x](docs/a.md#nowhere)")[0])
+        self.assertEqual(len(self.problems("[r]: docs/nope.md\n")), 1)
+
+    def test_links_outside_the_repository_fail(self):
+        for target in ("../outside.md", "docs/../../outside.md", "/etc/hostname",
+                       "docs/link.md", "https://example.org/", "file:///etc/hostname"):
+            got = self.problems("[x](%s)" % target)
+            self.assertEqual(len(got), 1, target)
+            self.assertIn("outside the repository", got[0])
+        self.assertIn("outside", self.problems("[r]: ../outside.md\n")[0])
+        self.assertIn("outside", self.problems("![img](../outside.png)")[0])
 
 
 class Slug(unittest.TestCase):
