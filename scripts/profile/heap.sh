@@ -31,32 +31,11 @@ out=results
 flagset=""
 samples=${HEAP_SAMPLES:-3}
 
-die() { echo "heap: error: $*" >&2; exit 1; }
-usage() { sed -n '5,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
-
-args=()
-while [ $# -gt 0 ]; do
-	case $1 in
-	--bin) bin=$2; shift 2 ;;
-	--config) config=$2; shift 2 ;;
-	--out) out=$2; shift 2 ;;
-	--flagset) flagset=$2; shift 2 ;;
-	--samples) samples=$2; shift 2 ;;
-	-h|--help) usage ;;
-	--) shift; args+=("$@"); break ;;
-	-*) die "unknown option '$1'" ;;
-	*) args+=("$1"); shift ;;
-	esac
-done
-[ ${#args[@]} -eq 2 ] || die "give KERNEL and SIZE: make heap KERNEL=alloc/bad SIZE=4K (kernels: make list)"
-kernel=${args[0]} size=${args[1]}
-case $kernel in */*) ;; *) die "KERNEL must be family/variant (e.g. alloc/bad), got '$kernel'" ;; esac
-case $kernel in *'*'*|*'?'*|*,*) die "KERNEL must name one variant, not a glob or list: '$kernel'" ;; esac
+tool=heap example="alloc/bad 4K" usage_lines='5,7'
+# shellcheck source=scripts/profile/point_args.sh
+. "$here/point_args.sh"
+parse_point_args --samples samples "$@"
 [[ $samples =~ ^[0-9]+$ ]] && [ "$samples" -ge 2 ] || die "--samples must be an integer >= 2 (got '$samples')"
-if [ -z "$bin" ]; then
-	bin=$root/build/x86/default/pmubench
-fi
-[ -x "$bin" ] || die "no pmubench at '$bin'; run make build (or give --bin / PMB_BIN)"
 
 command -v valgrind >/dev/null ||
 	die "valgrind is not installed; install it: apt-get install valgrind (or make deps-test)"

@@ -26,30 +26,11 @@ seconds=${PROFILE_SECONDS:-3}
 callgraph=${PROFILE_CALLGRAPH:-fp}
 freq=${PROFILE_FREQ:-999}
 
-die() { echo "profile: error: $*" >&2; exit 1; }
-usage() { sed -n '13,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
-
-args=()
-while [ $# -gt 0 ]; do
-	case $1 in
-	--bin) bin=$2; shift 2 ;;
-	--config) config=$2; shift 2 ;;
-	--out) out=$2; shift 2 ;;
-	--flagset) flagset=$2; shift 2 ;;
-	--seconds) seconds=$2; shift 2 ;;
-	-h|--help) usage ;;
-	--) shift; args+=("$@"); break ;;
-	-*) die "unknown option '$1'" ;;
-	*) args+=("$1"); shift ;;
-	esac
-done
-[ ${#args[@]} -eq 2 ] || die "give KERNEL and SIZE: make profile KERNEL=traversal/list_shuffled SIZE=64M (kernels: make list)"
-kernel=${args[0]} size=${args[1]}
-case $kernel in */*) ;; *) die "KERNEL must be family/variant (e.g. sum/index), got '$kernel'" ;; esac
-case $kernel in *'*'*|*'?'*|*,*) die "KERNEL must name one variant, not a glob or list: '$kernel'" ;; esac
+tool=profile example="traversal/list_shuffled 64M" usage_lines='12,16'
+# shellcheck source=scripts/profile/point_args.sh
+. "$here/point_args.sh"
+parse_point_args --seconds seconds "$@"
 [[ $seconds =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--seconds must be a number (got '$seconds')"
-[ -n "$bin" ] || bin=$root/build/x86/default/pmubench
-[ -x "$bin" ] || die "no pmubench at '$bin'; run make build (or give --bin / PMB_BIN)"
 
 # (not `--list | grep -q`: grep -q exits at the first match and, with
 # pipefail, the SIGPIPE'd writer would fail the pipeline)
