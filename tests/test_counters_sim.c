@@ -34,6 +34,7 @@
 
 #include "pmb_counters.h"
 #include "pmb_error.h"
+#include "pmb_kernel.h"
 
 #include "pmb_sim.h"
 #include "pmb_sim_launch.h"
@@ -56,13 +57,6 @@ static const uint32_t sim_mask =
 	PMB_CTR_MASK(PMB_CTR_LLC_MISSES) | PMB_CTR_MASK(PMB_CTR_BRANCHES) |
 	PMB_CTR_MASK(PMB_CTR_BRANCH_MISSES);
 
-static uint64_t rng(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
 
 static double now_ns(void)
 {
@@ -269,7 +263,7 @@ static void test_pointer_chase(void **state)
 	for (uint32_t i = 0; i < CHASE_N; i++)
 		perm[i] = i;
 	for (uint32_t i = CHASE_N - 1; i > 0; i--) {
-		uint32_t j = (uint32_t)(rng(&seed) % i);
+		uint32_t j = (uint32_t)(pmb_kernel_rand(&seed) % i);
 		uint32_t t = perm[i];
 		perm[i] = perm[j];
 		perm[j] = t;
@@ -298,7 +292,7 @@ static void test_branches(void **state)
 	uint8_t *bits = malloc(BRANCH_N);
 	assert_non_null(bits);
 	for (size_t i = 0; i < BRANCH_N; i++)
-		bits[i] = rng(&seed) & 1;
+		bits[i] = pmb_kernel_rand(&seed) & 1;
 	MEASURE("branch/random", &rnd, sink = (int64_t)kern_branch(bits, BRANCH_N));
 	/* Same bits, sorted: all zeros, then all ones. */
 	size_t ones = 0;

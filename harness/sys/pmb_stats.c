@@ -1,4 +1,5 @@
 #include "pmb_stats.h"
+#include "pmb_kernel.h" /* pmb_kernel_rand: splitmix64, defined once */
 
 #include <math.h>
 #include <stdlib.h>
@@ -41,14 +42,6 @@ double pmb_stats_median(const double *x, size_t n)
 	double m = pmb_stats_quantile_sorted(s, n, 0.5);
 	free(s);
 	return m;
-}
-
-static uint64_t stats_rand(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
 }
 
 void pmb_stats_summarize(const double *x, size_t n, uint64_t seed, struct pmb_summary *out)
@@ -99,7 +92,7 @@ void pmb_stats_summarize(const double *x, size_t n, uint64_t seed, struct pmb_su
 	for (int b = 0; b < PMB_STATS_BOOTSTRAP_RESAMPLES; b++) {
 		double rs = 0;
 		for (size_t i = 0; i < n; i++) {
-			resample[i] = s[stats_rand(&state) % n];
+			resample[i] = s[pmb_kernel_rand(&state) % n];
 			rs += resample[i];
 		}
 		qsort(resample, n, sizeof *resample, compare_double);
