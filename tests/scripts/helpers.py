@@ -41,6 +41,23 @@ TIME_METRICS = ("ns_per_elem", "group_ns_per_elem", "tsc_per_elem", "group_tsc_p
 STAT_COLUMNS = ("median", "ci_low", "ci_high", "mean", "stddev", "min", "max", "mad")
 
 
+def fixture_copy(name, dst, edit_meta=None):
+    """Copy fixture run directory name to dst (a path that does not exist
+    yet) and return dst; edit_meta(meta) may change its meta.json dict in
+    place first (a test input that differs from the real run there only)."""
+    import json
+    import shutil
+    shutil.copytree(fixture(name), dst)
+    if edit_meta:
+        path = os.path.join(dst, "meta.json")
+        with open(path) as f:
+            meta = json.load(f)
+        edit_meta(meta)
+        with open(path, "w") as f:
+            json.dump(meta, f)
+    return dst
+
+
 def scaled_copy(src, dst, factors):
     """Copy run directory src to dst with the times of some variants
     multiplied: factors = {(kernel, variant): f} or {(flagset, kernel,

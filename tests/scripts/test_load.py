@@ -6,12 +6,11 @@ import csv
 import io
 import json
 import os
-import shutil
 import tempfile
 import unittest
 from contextlib import redirect_stderr
 
-from helpers import ROOT, fixture, run_script
+from helpers import ROOT, fixture, fixture_copy, run_script
 
 from pmubench import load as pmb_load
 from pmubench.load import PmbError, group_rows, load_run, thread_rows
@@ -137,14 +136,8 @@ class SchemaSource(unittest.TestCase):
     def test_meta_without_schema_uses_the_binary(self):
         binary = schema_binary(self)
         with tempfile.TemporaryDirectory() as d:
-            run = os.path.join(d, "r")
-            shutil.copytree(fixture("run-a"), run)
-            path = os.path.join(run, "meta.json")
-            with open(path) as f:
-                meta = json.load(f)
-            del meta["schema"]
-            with open(path, "w") as f:
-                json.dump(meta, f)
+            run = fixture_copy("run-a", os.path.join(d, "r"),
+                               lambda meta: meta.pop("schema"))
             old = os.environ.get("PMB_BIN")
             os.environ["PMB_BIN"] = binary
             try:
@@ -166,15 +159,10 @@ class SchemaSource(unittest.TestCase):
         schema_version 1, 'all' on the aggregate row; the loader takes the
         headers from the files and the metrics from summary.csv."""
         with tempfile.TemporaryDirectory() as d:
-            run = os.path.join(d, "r")
-            shutil.copytree(fixture("run-2t"), run)
-            path = os.path.join(run, "meta.json")
-            with open(path) as f:
-                meta = json.load(f)
-            del meta["schema"]
-            meta["schema_version"] = 1
-            with open(path, "w") as f:
-                json.dump(meta, f)
+            def schema_1(meta):
+                del meta["schema"]
+                meta["schema_version"] = 1
+            run = fixture_copy("run-2t", os.path.join(d, "r"), schema_1)
             for name in ("size-16384.csv", "summary.csv"):
                 p = os.path.join(run, name)
                 with open(p, newline="") as f:
@@ -212,8 +200,7 @@ class LoadBadRuns(unittest.TestCase):
 
     def test_missing_summary_names_the_fix(self):
         with tempfile.TemporaryDirectory() as d:
-            run = os.path.join(d, "r")
-            shutil.copytree(fixture("run-a"), run)
+            run = fixture_copy("run-a", os.path.join(d, "r"))
             os.remove(os.path.join(run, "summary.csv"))
             with self.assertRaises(PmbError) as cm:
                 load_run(run, warn=quiet())
@@ -236,8 +223,7 @@ class LoadBadRuns(unittest.TestCase):
 
     def test_cli_errors_have_no_traceback(self):
         with tempfile.TemporaryDirectory() as d:
-            bad = os.path.join(d, "bad")
-            shutil.copytree(fixture("run-a"), bad)
+            bad = fixture_copy("run-a", os.path.join(d, "bad"))
             with open(os.path.join(bad, "summary.csv"), "w") as f:
                 f.write("kernel,nonsense\nx,y\n")
             for path in (bad, fixture("does-not-exist")):
@@ -257,8 +243,7 @@ class LoadBadRuns(unittest.TestCase):
 
     def test_non_numeric_value(self):
         with tempfile.TemporaryDirectory() as d:
-            run = os.path.join(d, "r")
-            shutil.copytree(fixture("run-a"), run)
+            run = fixture_copy("run-a", os.path.join(d, "r"))
             p = os.path.join(run, "size-16384.csv")
             with open(p) as f:
                 lines = f.read().split("\n")
@@ -277,8 +262,7 @@ class LoadBadRuns(unittest.TestCase):
 
     def test_bad_meta_json(self):
         with tempfile.TemporaryDirectory() as d:
-            run = os.path.join(d, "r")
-            shutil.copytree(fixture("run-a"), run)
+            run = fixture_copy("run-a", os.path.join(d, "r"))
             with open(os.path.join(run, "meta.json"), "w") as f:
                 f.write("{not json")
             with self.assertRaises(PmbError) as cm:

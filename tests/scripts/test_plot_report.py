@@ -1,4 +1,3 @@
-import json
 import os
 import re
 import shutil
@@ -6,7 +5,7 @@ import subprocess
 import tempfile
 import unittest
 
-from helpers import fixture, run_script
+from helpers import fixture, fixture_copy, run_script
 
 def chromium():
     for b in ("chromium", "chromium-browser", "google-chrome"):
@@ -24,8 +23,7 @@ class PlotTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp()
-        cls.rundir = os.path.join(cls.tmp, "run-a")
-        shutil.copytree(fixture("run-a"), cls.rundir)
+        cls.rundir = fixture_copy("run-a", os.path.join(cls.tmp, "run-a"))
         cls.p = run_script("pmubench/plot.py", cls.rundir)
 
     @classmethod
@@ -115,8 +113,7 @@ class PlotTest(unittest.TestCase):
 
     def test_bad_run(self):
         with tempfile.TemporaryDirectory() as d:
-            run = os.path.join(d, "r")
-            shutil.copytree(fixture("run-a"), run)
+            run = fixture_copy("run-a", os.path.join(d, "r"))
             with open(os.path.join(run, "meta.json"), "w") as f:
                 f.write("{")
             p = run_script("pmubench/plot.py", run)
@@ -134,8 +131,7 @@ class ReportTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp()
-        cls.rundir = os.path.join(cls.tmp, "run-a")
-        shutil.copytree(fixture("run-a"), cls.rundir)
+        cls.rundir = fixture_copy("run-a", os.path.join(cls.tmp, "run-a"))
         cls.p = run_script("pmubench/report.py", cls.rundir)
         cls.path = os.path.join(cls.rundir, "report.html")
         with open(cls.path, encoding="utf-8") as f:
@@ -186,14 +182,8 @@ class ReportTest(unittest.TestCase):
         self.assertIn("complete</span>", h)
 
     def test_incomplete_run(self):
-        d = os.path.join(self.tmp, "run-inc")
-        shutil.copytree(fixture("run-trunc"), d)
-        path = os.path.join(d, "meta.json")
-        with open(path) as f:
-            meta = json.load(f)
-        meta["complete"] = False
-        with open(path, "w") as f:
-            json.dump(meta, f)
+        d = fixture_copy("run-trunc", os.path.join(self.tmp, "run-inc"),
+                         lambda meta: meta.update(complete=False))
         p = run_script("pmubench/report.py", d)
         self.assertEqual(p.returncode, 0, p.stderr)
         with open(os.path.join(d, "report.html"), encoding="utf-8") as f:
@@ -209,8 +199,7 @@ class ReportThreads(unittest.TestCase):
     def test_aggregate_and_throughput_rows(self):
         from pmubench.load import load_run
         with tempfile.TemporaryDirectory() as d:
-            run = os.path.join(d, "run-2t")
-            shutil.copytree(fixture("run-2t"), run)
+            run = fixture_copy("run-2t", os.path.join(d, "run-2t"))
             p = run_script("pmubench/report.py", run)
             self.assertEqual(p.returncode, 0, p.stderr)
             with open(os.path.join(run, "report.html"), encoding="utf-8") as f:
@@ -234,8 +223,7 @@ class ScreenshotTest(unittest.TestCase):
         import matplotlib.image as mpimg
         import numpy as np
         with tempfile.TemporaryDirectory() as d:
-            run = os.path.join(d, "run-a")
-            shutil.copytree(fixture("run-a"), run)
+            run = fixture_copy("run-a", os.path.join(d, "run-a"))
             self.assertEqual(run_script("pmubench/report.py", run).returncode, 0)
             png = os.path.join(d, "shot.png")
             p = run_script("pmubench/screenshot.sh", os.path.join(run, "report.html"), png,
@@ -253,8 +241,7 @@ class ScreenshotTest(unittest.TestCase):
 
     def test_direct_chromium_command(self):
         with tempfile.TemporaryDirectory() as d:
-            run = os.path.join(d, "run-a")
-            shutil.copytree(fixture("run-a"), run)
+            run = fixture_copy("run-a", os.path.join(d, "run-a"))
             run_script("pmubench/report.py", run)
             png = os.path.join(d, "x.png")
             prof = os.path.join(d, "profile")
