@@ -33,11 +33,6 @@
 #define BRANCH_THRESHOLD 128
 #define BRANCH_VALUE_RANGE 256
 
-struct branch_state {
-	int64_t *data;
-	uint64_t expected;
-};
-
 /* Values lie in [0, 256): a counting sort is O(n) where qsort took seconds
  * at 2^24 elements, and setup time is paid at every point of a sweep. */
 static void branch_counting_sort(int64_t *data, size_t n)
@@ -51,21 +46,17 @@ static void branch_counting_sort(int64_t *data, size_t n)
 			data[k++] = v;
 }
 
+/* The seeded int64 array of sum and stack_heap (pmb_kernel_int64.c), its
+ * values folded into [0, 256): the same generator draws, so the data
+ * depend on the seed alone. */
 static int branch_setup(struct pmb_kernel_ctx *ctx, int sorted)
 {
-	struct branch_state *st = malloc(sizeof(*st));
-	if (!st)
+	if (pmb_int64_array_setup(ctx) != 0)
 		return -1;
-	void *mem = NULL;
-	if (posix_memalign(&mem, 64, ctx->n * sizeof(int64_t)) != 0) {
-		free(st);
-		return -1;
-	}
-	st->data = mem;
-	uint64_t rng = ctx->seed;
+	struct pmb_int64_array *st = ctx->state;
 	uint64_t expected = 0;
 	for (size_t i = 0; i < ctx->n; ++i) {
-		int64_t v = (int64_t)(pmb_kernel_rand(&rng) % BRANCH_VALUE_RANGE);
+		int64_t v = (int64_t)((uint64_t)st->data[i] % BRANCH_VALUE_RANGE);
 		st->data[i] = v;
 		if (v >= BRANCH_THRESHOLD)
 			expected += (uint64_t)v;
@@ -74,7 +65,6 @@ static int branch_setup(struct pmb_kernel_ctx *ctx, int sorted)
 	if (sorted)
 		branch_counting_sort(st->data, ctx->n);
 	st->expected = expected;
-	ctx->state = st;
 	return 0;
 }
 
@@ -88,25 +78,9 @@ static int branch_sorted_setup(struct pmb_kernel_ctx *ctx)
 	return branch_setup(ctx, 1);
 }
 
-static void branch_teardown(struct pmb_kernel_ctx *ctx)
-{
-	struct branch_state *st = ctx->state;
-	if (st) {
-		free(st->data);
-		free(st);
-	}
-	ctx->state = NULL;
-}
-
-static int branch_check(const struct pmb_kernel_ctx *ctx)
-{
-	const struct branch_state *st = ctx->state;
-	return ctx->result == st->expected ? 0 : -1;
-}
-
 static void branch_branchy_run(struct pmb_kernel_ctx *ctx)
 {
-	const struct branch_state *st = ctx->state;
+	const struct pmb_int64_array *st = ctx->state;
 	const int64_t *data = st->data;
 	size_t n = ctx->n;
 	pmb_do_not_optimize(data);
@@ -124,7 +98,7 @@ static void branch_branchy_run(struct pmb_kernel_ctx *ctx)
 
 static void branch_branchless_run(struct pmb_kernel_ctx *ctx)
 {
-	const struct branch_state *st = ctx->state;
+	const struct pmb_int64_array *st = ctx->state;
 	const int64_t *data = st->data;
 	size_t n = ctx->n;
 	pmb_do_not_optimize(data);
@@ -143,8 +117,8 @@ static void branch_branchless_run(struct pmb_kernel_ctx *ctx)
 		.description = desc, .bytes_per_elem = sizeof(int64_t),         \
 		.traffic_bytes = sizeof(int64_t), /* reads each value once */         \
 		.signature = sig, .setup = branch_##order##_setup,              \
-		.run = branch_##kind##_run, .check = branch_check,              \
-		.teardown = branch_teardown,                                    \
+		.run = branch_##kind##_run, .check = pmb_int64_array_check,       \
+		.teardown = pmb_int64_array_teardown,                           \
 	}
 
 const struct pmb_kernel pmb_family_branch[] = {
