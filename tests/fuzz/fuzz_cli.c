@@ -1,5 +1,6 @@
 /* libFuzzer target: command-line handling (pmb_options_parse).  The input
  * is split into arguments at NUL and newline bytes. */
+#include "fuzz_text.h"
 #include "pmb_error.h"
 #include "pmb_options.h"
 
@@ -12,13 +13,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size > 4096)
-		return 0;
-	char *text = malloc(size + 1);
+	char *text = fuzz_text(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 	char *argv[MAX_ARGS + 2];
 	int argc = 0;
 	argv[argc++] = "pmubench";

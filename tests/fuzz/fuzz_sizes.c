@@ -2,6 +2,7 @@
  * --events (pmb_parse_size_list, pmb_parse_thread_list,
  * pmb_counter_parse_list) and the number parsers. */
 #include "pmb_counters.h"
+#include "fuzz_text.h"
 #include "pmb_error.h"
 #include "pmb_options.h"
 #include "pmb_parse.h"
@@ -13,13 +14,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size > 4096)
-		return 0;
-	char *text = malloc(size + 1);
+	char *text = fuzz_text(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 
 	uint64_t sizes[PMB_MAX_SIZES];
 	size_t n = 0;
