@@ -138,6 +138,19 @@ class DocLinks(unittest.TestCase):
         n = read("README.md").count("\n")
         self.assertLessEqual(n, 300, "README.md has %d lines; move detail under docs/" % n)
 
+    def test_readme_sample_header_is_the_binarys(self):
+        """The CSV sample in README.md is what the binary writes now."""
+        import json
+        binary = os.environ.get("PMB_BIN") or os.path.join(ROOT, "build", "test", "pmubench")
+        if not os.access(binary, os.X_OK):
+            self.skipTest("no pmubench binary at %s (make test-build)" % binary)
+        p = subprocess.run([binary, "--schema"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        raw = ",".join(json.loads(p.stdout)["headers"]["raw"])
+        sample = [l for l in read("README.md").splitlines() if l.startswith("run_id,")]
+        self.assertEqual(sample, [raw], "README.md's size-16384.csv sample has another header "
+                         "than pmubench --schema; paste a row of a current run")
+
     def test_readme_lists_every_doc(self):
         readme = read("README.md")
         missing = [d for d in DOCS[1:] if "(%s)" % d not in readme]
