@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "pmb_error.h"
-#include "pmb_file.h"
 #include "pmb_json.h"
 #include "pmb_options.h"
 #include "pmb_parse.h"
@@ -635,38 +634,6 @@ static void test_csv_unwritable(void **state)
 	assert_non_null(strstr(pmb_error_message(), "--out"));
 }
 
-static void write_text(FILE *f, const void *ctx)
-{
-	fputs(ctx, f);
-}
-
-static void test_file_replace(void **state)
-{
-	(void)state;
-	char path[300], tmp[320], buf[64] = "";
-	snprintf(path, sizeof path, "%s/whole.json", tmpdir);
-	snprintf(tmp, sizeof tmp, "%s/.whole.json.tmp", tmpdir);
-	assert_int_equal(pmb_file_replace(path, tmp, write_text, "old\n"), 0);
-	assert_int_equal(pmb_file_replace(path, tmp, write_text, "new\n"), 0);
-	FILE *f = fopen(path, "r");
-	assert_non_null(f);
-	assert_non_null(fgets(buf, sizeof buf, f));
-	fclose(f);
-	assert_string_equal(buf, "new\n");
-	assert_int_equal(access(tmp, F_OK), -1); /* renamed, nothing left over */
-	/* The temporary file cannot be made: an error naming the fix, and the
-	 * file as it was. */
-	char bad_tmp[340];
-	snprintf(bad_tmp, sizeof bad_tmp, "%s/no-such-dir/.whole.json.tmp", tmpdir);
-	assert_int_equal(pmb_file_replace(path, bad_tmp, write_text, "lost\n"), -1);
-	assert_non_null(strstr(pmb_error_message(), "--out"));
-	f = fopen(path, "r");
-	assert_non_null(f);
-	assert_non_null(fgets(buf, sizeof buf, f));
-	fclose(f);
-	assert_string_equal(buf, "new\n");
-}
-
 int main(void)
 {
 	if (!mkdtemp(tmpdir))
@@ -688,7 +655,6 @@ int main(void)
 		cmocka_unit_test(test_json_escaping),
 		cmocka_unit_test(test_csv_reporter),
 		cmocka_unit_test(test_csv_unwritable),
-		cmocka_unit_test(test_file_replace),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[300];

@@ -1,9 +1,9 @@
 #include "pmb_meta.h"
 #include "pmb_error.h"
-#include "pmb_file.h"
 #include "pmb_json.h"
 #include "pmb_schema.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -221,9 +221,8 @@ static void write_core_choice(struct pmb_json *j, const struct pmb_core_choice *
 	pmb_json_close(j);
 }
 
-static void write_meta_json(FILE *f, const void *ctx)
+static void write_meta_json(FILE *f, const struct pmb_meta *m)
 {
-	const struct pmb_meta *m = ctx;
 	struct pmb_json j;
 	pmb_json_begin(&j, f);
 	write_run_status(&j, m);
@@ -253,11 +252,24 @@ static void write_meta_json(FILE *f, const void *ctx)
 	pmb_json_end(&j);
 }
 
-/* Replaced whole (pmb_file.h): a reader sees the old or the new meta.json. */
+/* Written to a temp file and renamed, so a reader sees the old or the new
+ * meta.json, never half of one. */
 int pmb_meta_write(const struct pmb_meta *m)
 {
 	char tmp[1100], path[1100];
 	snprintf(path, sizeof path, "%s/%s", m->run->run_dir, m->run->meta_name);
 	snprintf(tmp, sizeof tmp, "%s/.%s.tmp", m->run->run_dir, m->run->meta_name);
-	return pmb_file_replace(path, tmp, write_meta_json, m);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return pmb_error("cannot write %s: %s", tmp, strerror(errno));
+	write_meta_json(f, m);
+	int bad = ferror(f);
+	if (fclose(f) != 0 || bad) {
+		remove(tmp);
+		return pmb_error("cannot write %s: %s; free space or choose another --out", path,
+				 strerror(errno ? errno : EIO));
+	}
+	if (rename(tmp, path) != 0)
+		return pmb_error("cannot rename %s to %s: %s", tmp, path, strerror(errno));
+	return 0;
 }

@@ -21,12 +21,12 @@
  * always valid JSON holding every finished point; entries are one per line
  * so a resumed run keeps the ones already there. */
 #include "pmb_error.h"
-#include "pmb_file.h"
 #include "pmb_json.h"
 #include "pmb_report.h"
 #include "pmb_clock.h"
 #include "pmb_topology.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,22 +202,26 @@ static double agg_metric(const void *src, int m)
 	return v[a->which];
 }
 
-/* The file as it stands: context, then the entries so far. */
-static void write_entries(FILE *f, const void *ctx)
+static int write_file(struct gbench *g)
 {
-	const struct gbench *g = ctx;
+	FILE *f = fopen(g->tmp, "w");
+	if (!f)
+		return pmb_error("cannot write %s: %s; check that --out is writable", g->tmp,
+				 strerror(errno));
 	/* The last entry's comma goes: entries end in ",\n". */
 	size_t n = g->entries.len >= 2 ? g->entries.len - 2 : 0;
 	fprintf(f, "{\n  \"context\": %s,\n  \"benchmarks\": [\n", g->context);
 	fwrite(g->entries.s ? g->entries.s : "", 1, n, f);
 	fputs(n ? "\n  ]\n}\n" : "  ]\n}\n", f);
-}
-
-/* Replaced whole after each point (pmb_file.h), so an interrupted run
- * leaves valid JSON of the points done. */
-static int write_file(struct gbench *g)
-{
-	return pmb_file_replace(g->path, g->tmp, write_entries, g);
+	int bad = ferror(f);
+	if (fclose(f) != 0 || bad) {
+		remove(g->tmp);
+		return pmb_error("cannot write %s: %s; free space or choose another --out", g->tmp,
+				 strerror(errno ? errno : EIO));
+	}
+	if (rename(g->tmp, g->path) != 0)
+		return pmb_error("cannot rename %s: %s", g->tmp, strerror(errno));
+	return 0;
 }
 
 static int gbench_point(void *self, const struct pmb_run_info *run,
