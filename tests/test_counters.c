@@ -161,10 +161,15 @@ static void test_parse_unknown(void **state)
 	assert_non_null(strstr(msg, "unknown counter 'cylces'"));
 	assert_non_null(strstr(msg, "known counters: cycles, instructions, l1d_misses, l2_misses, llc_misses, branches, branch_misses, page_faults, context_switches, cpu_migrations, task_clock_ns"));
 	assert_non_null(strstr(msg, "(or all, none)"));
-	/* Keywords are whole lists, not items. */
-	assert_int_equal(pmb_counter_parse_list("cycles,all", &m), -1);
-	assert_non_null(strstr(pmb_error_message(), "unknown counter 'all'"));
+	assert_non_null(strstr(msg, "papi_native_avail")); /* the other way to name one */
+	/* "none" is a whole list, not an item; "all" is a set that mixes. */
+	assert_int_equal(pmb_counter_parse_list("cycles,none", &m), -1);
+	assert_non_null(strstr(pmb_error_message(), "unknown counter 'none'"));
+	assert_int_equal(pmb_counter_parse_list("cycles,all", &m), 0);
+	assert_int_equal(m, PMB_CTR_ALL_MASK);
+	/* Upper case makes it an event, whose column would be the built-in's. */
 	assert_int_equal(pmb_counter_parse_list("Cycles", &m), -1);
+	assert_non_null(strstr(pmb_error_message(), "column 'cycles'"));
 }
 
 static void test_parse_empty(void **state)

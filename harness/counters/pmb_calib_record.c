@@ -86,8 +86,10 @@ void pmb_calibration_write_json(struct pmb_json *j, const struct pmb_calibration
 
 void pmb_calibration_describe(const struct pmb_calibration *cal, int id, char *buf, size_t len)
 {
-	const struct pmb_calib_entry *e = &cal->counter[id];
 	buf[0] = '\0';
+	if (id < 0 || id >= PMB_CTR_COUNT)
+		return; /* user events are not calibrated: no known count to check */
+	const struct pmb_calib_entry *e = &cal->counter[id];
 	if (e->verdict == PMB_CALIB_NONE)
 		return;
 	if (!e->kernel[0]) {

@@ -31,7 +31,7 @@
  * are almost all on conditional branches, so branch_misses / branches is a
  * meaningful rate; where it does not exist (AMD, perf generic) all branches
  * are counted instead, and event_name says so. */
-const struct pmb_counter_info pmb_counter_info[PMB_CTR_COUNT] = {
+struct pmb_counter_info pmb_counter_info[PMB_CTR_MAX] = {
 	[PMB_CTR_CYCLES] = { "cycles",
 		"PAPI_TOT_CYC,perf::PERF_COUNT_HW_CPU_CYCLES",
 		"core clock cycles (unhalted)", "cycles" },
@@ -93,10 +93,45 @@ static void known_list(char *buf, size_t size)
 					i ? ", " : "", pmb_counter_info[i].column);
 }
 
-int pmb_counter_parse_list(const char *list, uint32_t *mask)
+/* One item of a list: a built-in name, a set, or an event of the user's. */
+static int parse_item(const char *list, const char *p, size_t len, uint32_t *m)
 {
 	char known[256];
 
+	for (int i = 0; i < PMB_CTR_COUNT; i++) {
+		if (strlen(pmb_counter_info[i].column) == len &&
+		    strncmp(pmb_counter_info[i].column, p, len) == 0) {
+			*m |= PMB_CTR_MASK(i); /* duplicates are harmless */
+			return 0;
+		}
+	}
+	if ((len == 3 && !strncmp(p, "all", 3)) || (len == 7 && !strncmp(p, "default", 7))) {
+		*m |= PMB_CTR_ALL_MASK;
+		return 0;
+	}
+	if (len && pmb_user_event_like(p, len)) {
+		int id = pmb_user_event_add(p, len);
+		if (id < 0)
+			return -1;
+		*m |= PMB_CTR_MASK(id);
+		return 0;
+	}
+	known_list(known, sizeof known);
+	/* An empty item is a typo like "a,,b" or "a,", not a request for
+	 * nothing: "none" says that. */
+	if (len == 0)
+		return pmb_error("empty counter name in '%s'; known counters: %s (or all, none)",
+				 list, known);
+	return pmb_error("unknown counter '%.*s'; known counters: %s (or all, none), or a PAPI "
+			 "event with its upper-case or pmu:: spelling (PAPI_L1_TCM, "
+			 "perf::INSTRUCTIONS, perf_raw::r00c0; see papi_avail, papi_native_avail)",
+			 (int)(len > 64 ? 64 : len), p, known);
+}
+
+int pmb_counter_parse_list(const char *list, uint32_t *mask)
+{
+	/* The last list given wins, with its own events only. */
+	pmb_user_events_reset();
 	/* "default" is the old name of "all" (the default set is all of
 	 * them); kept so older configs still read. */
 	if (!list || strcmp(list, "all") == 0 || strcmp(list, "default") == 0) {
@@ -112,25 +147,8 @@ int pmb_counter_parse_list(const char *list, uint32_t *mask)
 	const char *p = list;
 	for (;;) {
 		size_t len = strcspn(p, ",");
-		int found = -1;
-		for (int i = 0; i < PMB_CTR_COUNT; i++) {
-			if (strlen(pmb_counter_info[i].column) == len &&
-			    strncmp(pmb_counter_info[i].column, p, len) == 0) {
-				found = i;
-				break;
-			}
-		}
-		if (found < 0) {
-			known_list(known, sizeof known);
-			/* An empty item is a typo like "a,,b" or "a,", not a
-			 * request for nothing: "none" says that. */
-			if (len == 0)
-				return pmb_error("empty counter name in '%s'; known counters: %s (or all, none)",
-						 list, known);
-			return pmb_error("unknown counter '%.*s'; known counters: %s (or all, none)",
-					 (int)(len > 64 ? 64 : len), p, known);
-		}
-		m |= PMB_CTR_MASK(found); /* duplicates are harmless */
+		if (parse_item(list, p, len, &m) != 0)
+			return -1;
 		if (p[len] == '\0')
 			break;
 		p += len + 1;
@@ -141,7 +159,7 @@ int pmb_counter_parse_list(const char *list, uint32_t *mask)
 
 const char *pmb_counter_source(const struct pmb_counter_plan *plan, const char *backend, int c)
 {
-	if (!plan || c < 0 || c >= PMB_CTR_COUNT || !(plan->available & PMB_CTR_MASK(c)))
+	if (!plan || c < 0 || c >= PMB_CTR_MAX || !(plan->available & PMB_CTR_MASK(c)))
 		return "none";
 	const char *ev = plan->event_name[c];
 	if (!strncmp(ev, "perf_event_open:", 16))
@@ -155,9 +173,9 @@ void pmb_counter_plan_reset(struct pmb_counter_plan *plan, uint32_t requested)
 {
 	int max_per_pass = plan->max_per_pass;
 	memset(plan, 0, sizeof *plan);
-	plan->requested = requested & PMB_CTR_ALL_MASK;
+	plan->requested = requested & PMB_CTR_ANY_MASK;
 	plan->max_per_pass = max_per_pass > 0 ? max_per_pass : 0;
 	plan->npasses = 1;
-	for (int i = 0; i < PMB_CTR_COUNT; i++)
+	for (int i = 0; i < PMB_CTR_MAX; i++)
 		plan->pass_of[i] = -1;
 }

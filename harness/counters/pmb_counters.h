@@ -14,7 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Fixed order = CSV column order (schema).  Append only. */
+/* Fixed order = CSV column order (schema).  Append only.  The built-in
+ * counters; ids PMB_CTR_COUNT..PMB_CTR_MAX-1 are the user's own events
+ * (--counters PAPI_L1_TCM,perf::...), registered by pmb_counter_parse_list
+ * (pmb_user_events.c) in the order given. */
 enum pmb_counter_id {
 	PMB_CTR_CYCLES,
 	PMB_CTR_INSTRUCTIONS,
@@ -30,8 +33,15 @@ enum pmb_counter_id {
 	PMB_CTR_COUNT
 };
 
+/* At most this many user events per run (masks are 32 bits wide). */
+#define PMB_CTR_USER_MAX 8
+#define PMB_CTR_MAX (PMB_CTR_COUNT + PMB_CTR_USER_MAX)
+
 #define PMB_CTR_MASK(id) (1u << (id))
+/* The built-in counters ("all"). */
 #define PMB_CTR_ALL_MASK ((1u << PMB_CTR_COUNT) - 1u)
+/* Every id a plan may hold: built-in and user events. */
+#define PMB_CTR_ANY_MASK ((1u << PMB_CTR_MAX) - 1u)
 
 struct pmb_counter_info {
 	const char *column;      /* CSV column, e.g. "l1d_misses" */
@@ -40,14 +50,26 @@ struct pmb_counter_info {
 	const char *unit;        /* of one count: "cycles", "ns"; NULL = "events" */
 };
 
-extern const struct pmb_counter_info pmb_counter_info[PMB_CTR_COUNT];
+/* Built-in entries first, then the registered user events (column = the
+ * safe name derived from the event, papi_events = the event as given).
+ * Written only while options are parsed, before any thread starts. */
+extern struct pmb_counter_info pmb_counter_info[PMB_CTR_MAX];
+
+/* Counters that exist in this run: PMB_CTR_COUNT + registered user events;
+ * ids 0..pmb_counter_n()-1 are valid in pmb_counter_info. */
+int pmb_counter_n(void);
+/* 1 for a user event id. */
+static inline int pmb_counter_is_user(int id)
+{
+	return id >= PMB_CTR_COUNT && id < PMB_CTR_MAX;
+}
 
 /* Counters requested by default (all of them: hardware ones simply come out
  * unavailable, with a reason, where there is no PMU). */
 #define PMB_CTR_DEFAULT_MASK PMB_CTR_ALL_MASK
 
 #define PMB_COUNTER_REASON_MAX 320
-#define PMB_COUNTER_PASSES_MAX PMB_CTR_COUNT
+#define PMB_COUNTER_PASSES_MAX PMB_CTR_MAX
 
 /* Filled by backend init: what can be counted here, in which pass, and why
  * not.  Events the hardware cannot count together go in separate passes
@@ -58,15 +80,15 @@ struct pmb_counter_plan {
 	int max_per_pass;                          /* events per pass at most, 0 = no cap (asked for) */
 	uint32_t available;                        /* mask that will be counted */
 	int npasses;                               /* >= 1 */
-	int pass_of[PMB_CTR_COUNT];                /* pass index, -1 if unavailable */
-	char event_name[PMB_CTR_COUNT][64];        /* backend's event actually used */
-	char reason[PMB_CTR_COUNT][PMB_COUNTER_REASON_MAX]; /* why unavailable ("" if available) */
+	int pass_of[PMB_CTR_MAX];                  /* pass index, -1 if unavailable */
+	char event_name[PMB_CTR_MAX][64];          /* backend's event actually used */
+	char reason[PMB_CTR_MAX][PMB_COUNTER_REASON_MAX]; /* why unavailable ("" if available) */
 	char backend_version[64];                  /* e.g. "PAPI 7.0.0.0" */
 	char note[256];                            /* one-line summary for stderr, may be "" */
 };
 
 struct pmb_counter_values {
-	int64_t value[PMB_CTR_COUNT];
+	int64_t value[PMB_CTR_MAX];
 	uint32_t counted; /* mask of entries in value[] that were really counted */
 };
 
@@ -100,10 +122,33 @@ extern const struct pmb_counter_backend pmb_counter_backend_sim;
 /* Looks a backend up by name; NULL if unknown. */
 const struct pmb_counter_backend *pmb_counter_backend_find(const char *name);
 
-/* Parses "all" (old name: "default"), "none" or a comma list of column names into a
- * mask.  Returns 0, or -1 with pmb_error() naming the unknown counter and
- * listing the known ones. */
+/* Parses "all" (old name: "default"), "none" or a comma list of built-in
+ * column names, sets ("all" inside a list) and the user's own events
+ * (PAPI presets, native or raw names: anything with an upper-case letter or
+ * a ':') into a mask.  Replaces the user events of any earlier call: the
+ * last list given wins.  Returns 0, or -1 with pmb_error() naming the bad
+ * item and the fix. */
 int pmb_counter_parse_list(const char *list, uint32_t *mask);
+
+/* The user's own events (pmb_user_events.c). */
+/* Forgets every registered user event (options back to defaults). */
+void pmb_user_events_reset(void);
+/* Registers an event name (as PAPI spells it) as the next user counter;
+ * its column is pmb_user_event_column() of it.  Returns the counter id, or
+ * -1 with pmb_error() set (bad characters, too long, column taken, too
+ * many).  The same name twice gives the same id. */
+int pmb_user_event_add(const char *event, size_t len);
+/* The column name of an event: lower case, every run of characters other
+ * than a-z and 0-9 becomes one '_', no '_' at either end, "ev_" in front
+ * of a leading digit.  Returns 0, or -1 (pmb_error()) when nothing is
+ * left or it does not fit out (size). */
+int pmb_user_event_column(const char *event, size_t len, char *out, size_t size);
+/* 1 when an item of a --counters list names an event rather than a
+ * built-in counter: it has an upper-case letter or a ':'. */
+int pmb_user_event_like(const char *item, size_t len);
+/* The registered events as given, ','-separated ("" if none): the run
+ * identity that --resume compares. */
+const char *pmb_user_events_list(void);
 
 /* Where counter c's numbers come from under this plan: "papi",
  * "perf_event_open", "simulator", or "none" when it is not counted. */

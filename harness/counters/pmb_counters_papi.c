@@ -81,7 +81,7 @@ static void set_reason(struct pmb_counter_plan *plan, int id, const char *fmt, .
 
 static void all_unavailable(struct pmb_counter_plan *plan, const char *why)
 {
-	for (int i = 0; i < PMB_CTR_COUNT; i++)
+	for (int i = 0; i < PMB_CTR_MAX; i++)
 		if (plan->requested & PMB_CTR_MASK(i))
 			set_reason(plan, i, "%s", why);
 }
@@ -105,9 +105,10 @@ static void read_diagnostics(void)
 	diag.num_hw = ci->num_cntrs;
 }
 
+/* User events are PMU events as far as anyone can tell from here. */
 static int is_hardware(int id)
 {
-	return id < PMB_CTR_PAGE_FAULTS;
+	return id < PMB_CTR_PAGE_FAULTS || pmb_counter_is_user(id);
 }
 
 /* Builds a throwaway event set from some events plus one more, and checks
@@ -118,7 +119,7 @@ static int is_hardware(int id)
 static int try_set(const struct pmb_counter_plan *plan, const int *members, int nmembers,
 		   const char *extra, enum probe_stage *stage)
 {
-	long long buf[PMB_CTR_COUNT * 2];
+	long long buf[PMB_CTR_MAX * 2];
 	int set = PAPI_NULL;
 	int ret;
 
@@ -184,6 +185,10 @@ static void explain(struct pmb_counter_plan *plan, int id, const struct failure 
 	} else if (is_hardware(id) && diag.num_hw == 0) {
 		set_reason(plan, id, "%s: %s; no hardware counters on this machine (PAPI reports 0; a VM without a virtual PMU): use --backend=sim for simulated counts",
 			   f->event, what);
+	} else if (f->code == PAPI_ENOEVNT && pmb_counter_is_user(id)) {
+		/* pmb_papi_check_user_events made sure PAPI knows the name. */
+		set_reason(plan, id, "%s: %s at %s; PAPI knows the event but cannot count it on this machine (no PMU, as in a VM without a virtual PMU, or not an event of this CPU; see papi_avail -a and papi_native_avail)",
+			   f->event, what, f->stage >= 0 ? stage_name[f->stage] : "probe");
 	} else if (f->code == PAPI_ENOEVNT) {
 		set_reason(plan, id, "%s: %s; none of its events exists on this CPU (%s); see papi_avail and papi_native_avail",
 			   f->event, what, pmb_counter_info[id].papi_events);
@@ -244,14 +249,35 @@ static int choose_event(struct pmb_counter_plan *plan, int id)
 	return 0;
 }
 
+/* Every user event must be a name PAPI knows (a preset of its table, or a
+ * native or raw event some component resolves), whether or not this
+ * machine can count it: a typo is an error at start-up, naming the event
+ * and where the names are listed, not an empty column. */
+static int check_user_events(const struct pmb_counter_plan *plan)
+{
+	for (int id = PMB_CTR_COUNT; id < PMB_CTR_MAX; id++) {
+		if (!(plan->requested & PMB_CTR_MASK(id)))
+			continue;
+		const char *name = pmb_counter_info[id].papi_events;
+		int code = 0, ret = pmb_papi.event_name_to_code(name, &code);
+		if (ret != PAPI_OK)
+			return pmb_error("--counters: PAPI does not know the event '%s' (%s); list the "
+					 "names it knows with papi_avail (presets, PAPI_*) and "
+					 "papi_native_avail (native events, pmu::EVENT[:UMASK]), "
+					 "or drop it from --counters",
+					 name, pmb_papi_text(ret));
+	}
+	return 0;
+}
+
 /* Chooses an event for each counter still missing, then packs the chosen
  * ones into passes, first fit in table order, at most plan->max_per_pass
  * per pass (0 = as many as the PMU takes). */
 static void plan_papi_counters(struct pmb_counter_plan *plan)
 {
-	int ids[PMB_CTR_COUNT], n = 0;
+	int ids[PMB_CTR_MAX], n = 0;
 
-	for (int i = 0; i < PMB_CTR_COUNT; i++)
+	for (int i = 0; i < PMB_CTR_MAX; i++)
 		if ((plan->requested & ~plan->available & PMB_CTR_MASK(i)) && choose_event(plan, i))
 			ids[n++] = i;
 	int npasses = pmb_pack_passes(ids, n, plan->max_per_pass, PMB_COUNTER_PASSES_MAX,
@@ -286,7 +312,7 @@ static void write_note(struct pmb_counter_plan *plan, const char *papi_failed)
 	int nreq = 0, navail = 0, hw_missing = 0;
 	uint32_t sw = pmb_perf_sw_plan_mask(plan);
 
-	for (int i = 0; i < PMB_CTR_COUNT; i++) {
+	for (int i = 0; i < PMB_CTR_MAX; i++) {
 		if (!(plan->requested & PMB_CTR_MASK(i)))
 			continue;
 		nreq++;
@@ -335,7 +361,7 @@ static void add_fallback(struct pmb_counter_plan *plan)
 	uint32_t want = plan->requested & ~plan->available & PMB_PERF_SW_MASK;
 	uint32_t got = want ? pmb_perf_sw_probe(want, plan->reason) : 0;
 
-	for (int i = 0; i < PMB_CTR_COUNT; i++) {
+	for (int i = 0; i < PMB_CTR_MAX; i++) {
 		if (!(got & PMB_CTR_MASK(i)))
 			continue;
 		sfmt(plan->event_name[i], sizeof plan->event_name[i], "%s", pmb_perf_sw_event_name(i));
@@ -366,6 +392,10 @@ static int papi_init(struct pmb_counter_plan *plan)
 		return 0;
 	}
 	read_diagnostics();
+	if (check_user_events(plan) != 0) {
+		unload();
+		return -1;
+	}
 
 	/* Software counters from the kernel first: PAPI's perf_event events
 	 * count user mode only by default, where context switches and

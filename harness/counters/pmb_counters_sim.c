@@ -76,9 +76,9 @@ static void plan_reset(struct pmb_counter_plan *plan, uint32_t requested)
 	/* pmb_counter_plan_reset's job, inlined so this file links without
 	 * pmb_counters.c (and the PAPI backend it pulls in) in unit tests. */
 	memset(plan, 0, sizeof *plan);
-	plan->requested = requested & PMB_CTR_ALL_MASK;
+	plan->requested = requested & PMB_CTR_ANY_MASK;
 	plan->npasses = 1;
-	for (int i = 0; i < PMB_CTR_COUNT; i++)
+	for (int i = 0; i < PMB_CTR_MAX; i++)
 		plan->pass_of[i] = -1;
 }
 
@@ -93,8 +93,11 @@ static const struct {
 	{PMB_CTR_BRANCH_MISSES, "Bcm+Bim"},
 };
 
-static const char *unavailable_reason(enum pmb_counter_id id)
+static const char *unavailable_reason(int id)
 {
+	if (id >= PMB_CTR_COUNT)
+		return "not simulated: callgrind counts only its own events (Ir, D1mr, DLmr, Bc, "
+		       "Bcm, ...), not PAPI events; count it with --backend=papi";
 	switch (id) {
 	case PMB_CTR_CYCLES:
 		return "not simulated: callgrind counts events and has no timing model, so no cycles";
@@ -192,10 +195,10 @@ static int sim_init_under_valgrind(struct pmb_counter_plan *plan)
 			plan->pass_of[id] = 0;
 		}
 	}
-	for (int i = 0; i < PMB_CTR_COUNT; i++)
+	for (int i = 0; i < PMB_CTR_MAX; i++)
 		if ((plan->requested & PMB_CTR_MASK(i)) && !(plan->available & PMB_CTR_MASK(i)))
 			snprintf(plan->reason[i], sizeof plan->reason[i], "%s",
-				 unavailable_reason((enum pmb_counter_id)i));
+				 unavailable_reason(i));
 	sim.available = plan->available;
 	sim.active = 1;
 

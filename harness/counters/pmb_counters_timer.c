@@ -9,7 +9,7 @@
 static int timer_init(struct pmb_counter_plan *plan)
 {
 	pmb_counter_plan_reset(plan, plan->requested);
-	for (int i = 0; i < PMB_CTR_COUNT; i++)
+	for (int i = 0; i < PMB_CTR_MAX; i++)
 		if (plan->requested & PMB_CTR_MASK(i))
 			snprintf(plan->reason[i], sizeof plan->reason[i], "%s",
 				 "timer backend: counters not read (use --backend=papi, or --backend=sim for simulated counts)");

@@ -5,8 +5,8 @@
 int pmb_pack_passes(const int *ids, int n, int max_per_pass, int max_passes,
 		    pmb_pack_fits_fn fits, void *ctx, int *pass_of)
 {
-	/* Counter ids are < PMB_CTR_COUNT, so no pass holds more. */
-	int members[PMB_COUNTER_PASSES_MAX][PMB_CTR_COUNT];
+	/* Counter ids are < PMB_CTR_MAX, so no pass holds more. */
+	int members[PMB_COUNTER_PASSES_MAX][PMB_CTR_MAX];
 	int count[PMB_COUNTER_PASSES_MAX] = {0};
 	int npasses = 0;
 
@@ -20,7 +20,7 @@ int pmb_pack_passes(const int *ids, int n, int max_per_pass, int max_passes,
 		for (int p = 0; p < npasses && placed < 0; p++) {
 			if (max_per_pass > 0 && count[p] >= max_per_pass)
 				continue;
-			if (count[p] >= PMB_CTR_COUNT)
+			if (count[p] >= PMB_CTR_MAX)
 				continue;
 			if (fits(ctx, members[p], count[p], id))
 				placed = p;

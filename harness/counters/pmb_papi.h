@@ -15,7 +15,7 @@
 	X(query_named_event) X(start) X(stop) X(cleanup_eventset)       \
 	X(destroy_eventset) X(strerror) X(shutdown)                     \
 	X(get_component_index) X(get_component_info) X(get_opt)        \
-	X(disable_component_by_name)
+	X(disable_component_by_name) X(event_name_to_code)
 
 /* PAPI's functions with their exact <papi.h> signatures (__typeof__),
  * resolved at init; all NULL when the library is not loaded. */

@@ -14,7 +14,7 @@ struct papi_thread {
 	int npasses;
 	int set[PMB_COUNTER_PASSES_MAX];
 	int nevents[PMB_COUNTER_PASSES_MAX];
-	int ids[PMB_COUNTER_PASSES_MAX][PMB_CTR_COUNT]; /* in PAPI_stop order */
+	int ids[PMB_COUNTER_PASSES_MAX][PMB_CTR_MAX]; /* in PAPI_stop order */
 	uint32_t mask[PMB_COUNTER_PASSES_MAX];
 	int running; /* pass started and not stopped, -1 if none */
 	struct pmb_perf_sw *sw; /* perf_event_open fallback group (pass 0), or NULL */
@@ -23,7 +23,7 @@ struct papi_thread {
 void pmb_papi_thread_close(void *state)
 {
 	struct papi_thread *t = state;
-	long long buf[PMB_CTR_COUNT * 2];
+	long long buf[PMB_CTR_MAX * 2];
 
 	if (!t)
 		return;
@@ -88,7 +88,7 @@ int pmb_papi_thread_open(const struct pmb_counter_plan *plan, void **state)
 			return pmb_error("cannot create PAPI event set for pass %d: %s; run with --backend=timer to skip counters",
 					 p, pmb_papi_text(ret));
 		}
-		for (int i = 0; i < PMB_CTR_COUNT; i++) {
+		for (int i = 0; i < PMB_CTR_MAX; i++) {
 			if (!(plan->available & ~sw & PMB_CTR_MASK(i)) || plan->pass_of[i] != p)
 				continue;
 			ret = pmb_papi.add_named_event(t->set[p], plan->event_name[i]);
@@ -134,7 +134,7 @@ int pmb_papi_stop_and_read(void *state, int pass, const char *label,
 			      struct pmb_counter_values *values)
 {
 	struct papi_thread *t = state;
-	long long buf[PMB_CTR_COUNT * 2];
+	long long buf[PMB_CTR_MAX * 2];
 	int ret;
 
 	(void)label;

@@ -25,7 +25,7 @@ static void print_text(FILE *f, const char *filter, const struct pmb_counter_pla
 	if (plan->backend_version[0])
 		fprintf(f, " (%s)", plan->backend_version);
 	fprintf(f, ":\n");
-	for (int c = 0; c < PMB_CTR_COUNT; c++) {
+	for (int c = 0; c < pmb_counter_n(); c++) {
 		if (plan->available & PMB_CTR_MASK(c))
 			fprintf(f, "  %-18s yes  %s (pass %d)\n", pmb_counter_info[c].column,
 				plan->event_name[c], plan->pass_of[c]);
@@ -74,7 +74,7 @@ static void print_json(FILE *f, const char *filter, const struct pmb_counter_pla
 	pmb_json_string(&j, "backend", backend);
 	pmb_json_string(&j, "backend_version", plan->backend_version);
 	pmb_json_array(&j, "counters");
-	for (int c = 0; c < PMB_CTR_COUNT; c++) {
+	for (int c = 0; c < pmb_counter_n(); c++) {
 		int yes = (plan->available & PMB_CTR_MASK(c)) != 0;
 		pmb_json_object(&j, NULL);
 		pmb_json_string(&j, "name", pmb_counter_info[c].column);

@@ -78,7 +78,7 @@ static void write_counters(struct pmb_json *j, const struct pmb_counter_plan *c,
 			   const char *backend)
 {
 	pmb_json_object(j, "counters");
-	for (int i = 0; i < PMB_CTR_COUNT; i++) {
+	for (int i = 0; i < pmb_counter_n(); i++) {
 		uint32_t bit = PMB_CTR_MASK(i);
 		pmb_json_object(j, pmb_counter_info[i].column);
 		pmb_json_bool(j, "requested", (c->requested & bit) != 0);
@@ -87,7 +87,13 @@ static void write_counters(struct pmb_json *j, const struct pmb_counter_plan *c,
 					     : (c->requested & bit) ? "unavailable"
 								    : "not requested");
 		pmb_json_string(j, "source", pmb_counter_source(c, backend, i));
-		pmb_json_string(j, "event", c->event_name[i]);
+		/* A user event names its event even when not counted: it
+		 * is what was asked for. */
+		pmb_json_string(j, "event", c->event_name[i][0] || !pmb_counter_is_user(i)
+						    ? c->event_name[i]
+						    : pmb_counter_info[i].papi_events);
+		if (pmb_counter_is_user(i))
+			pmb_json_bool(j, "user_event", 1);
 		pmb_json_int(j, "pass", c->pass_of[i]);
 		pmb_json_string(j, "reason", c->reason[i]);
 		pmb_json_close(j);

@@ -21,8 +21,18 @@ enum pmb_metric {
 	PMB_METRIC_COUNTER0, /* PMB_CTR_COUNT counters follow, in counter order */
 	PMB_METRIC_ALLOCS = PMB_METRIC_COUNTER0 + PMB_CTR_COUNT,
 	PMB_METRIC_DERIVED0, /* PMB_DER_COUNT derived metrics follow (pmb_derived.h) */
-	PMB_METRIC_COUNT = PMB_METRIC_DERIVED0 + 6
+	/* <event>_per_elem of the user's own events, in counter order; slots
+	 * of events not registered in this run do not exist (pmb_schema_metric
+	 * gives NULL). */
+	PMB_METRIC_USER0 = PMB_METRIC_DERIVED0 + 6,
+	PMB_METRIC_COUNT = PMB_METRIC_USER0 + PMB_CTR_USER_MAX
 };
+
+/* The per-element metric of counter c (built-in or user event). */
+static inline int pmb_metric_of_counter(int c)
+{
+	return c < PMB_CTR_COUNT ? PMB_METRIC_COUNTER0 + c : PMB_METRIC_USER0 + (c - PMB_CTR_COUNT);
+}
 
 const char *pmb_metric_name(int metric); /* "ns_per_elem", "l1d_misses_per_elem", ... */
 const char *pmb_metric_unit(int metric); /* "ns/elem", "ticks/elem", "events/elem", ... */

@@ -23,6 +23,7 @@
 #include "pmb_error.h"
 #include "pmb_json.h"
 #include "pmb_report.h"
+#include "pmb_schema.h"
 #include "pmb_clock.h"
 #include "pmb_topology.h"
 
@@ -133,7 +134,8 @@ static int add_entry(struct text *t, const struct entry *e, const void *src,
 	pmb_json_int(&j, "size_bytes", (long long)e->point->size_bytes);
 	pmb_json_int(&j, "n_elems", (long long)e->point->n_elems);
 	for (int m = 0; m < PMB_METRIC_COUNT; m++)
-		pmb_json_double(&j, pmb_metric_name(m), metric(src, m));
+		if (pmb_schema_metric(m))
+			pmb_json_double(&j, pmb_metric_name(m), metric(src, m));
 	pmb_json_end(&j);
 	fputs(",\n", f);
 	int bad = ferror(f);
@@ -307,7 +309,7 @@ static char *format_context(const struct pmb_run_info *run, const struct pmb_gbe
 			tc ? "task_clock_ns (perf software event) per pass"
 			   : "real_time (the task clock was not counted)");
 	pmb_json_object(&j, "counters_not_counted");
-	for (int i = 0; c->counters && i < PMB_CTR_COUNT; i++)
+	for (int i = 0; c->counters && i < pmb_counter_n(); i++)
 		if (!(c->counters->available & PMB_CTR_MASK(i)))
 			pmb_json_string(&j, pmb_counter_info[i].column,
 					c->counters->reason[i][0] ? c->counters->reason[i]

@@ -79,17 +79,19 @@ static const struct fixed fixed[] = {
 	{"valid", I, "", N, P_RUN, BOTH, F_VALID, 0, "1 when every sample's result check passed"},
 };
 
-static struct pmb_metric_def metrics[PMB_METRIC_COUNT];
-static struct pmb_column raw_cols[64], sum_cols[64];
+#define COLS_MAX 96 /* 52 raw columns built in, 2 more per user event */
+#define HEADER_MAX 4096
+static struct pmb_metric_def metrics[PMB_METRIC_COUNT]; /* name NULL: no such metric here */
+static struct pmb_column raw_cols[COLS_MAX], sum_cols[COLS_MAX];
 static size_t nraw, nsum;
-static char raw_header[2048], sum_header[2048];
+static char raw_header[HEADER_MAX], sum_header[HEADER_MAX];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 /* What the row writers read per cell, kept to a few cache lines: rows are
  * written between samples, and under the simulator (whose caches persist
  * across samples) a writer that walks kilobytes of tables would show up
  * as misses in the next sample. */
-static struct pmb_schema_cell raw_cells[64], sum_cells[64];
+static struct pmb_schema_cell raw_cells[COLS_MAX], sum_cells[COLS_MAX];
 struct metric_calc {
 	unsigned char src, norm, scope;
 	signed char counter;
@@ -97,7 +99,7 @@ struct metric_calc {
 static struct metric_calc calc[PMB_METRIC_COUNT];
 
 /* Generated names and texts live here, once. */
-static char pool[16384];
+static char pool[24576];
 static size_t pool_used;
 
 static const char *keep(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -151,16 +153,19 @@ static void build_metrics(void)
 		   PMB_SCOPE_GROUP, PMB_PROV_CLOCK, PMB_MSRC_TICKS, -1,
 		   "max(tsc_ticks - overhead_ticks, 0) / (iters * n_elems * threads)",
 		   "group_ns_per_elem in reference ticks");
-	for (int c = 0; c < PMB_CTR_COUNT; c++) {
+	/* Unused user slots get no entry; their calc never counts. */
+	for (int m = PMB_METRIC_USER0; m < PMB_METRIC_COUNT; m++)
+		calc[m] = (struct metric_calc){(unsigned char)PMB_MSRC_NONE, 0, 0, -1};
+	for (int c = 0; c < pmb_counter_n(); c++) {
 		const struct pmb_counter_info *ci = &pmb_counter_info[c];
-		char name[48], unit[32], formula[160], desc[200];
+		char name[80], unit[32], formula[200], desc[200];
 		snprintf(name, sizeof name, "%s_per_elem", ci->column);
 		snprintf(unit, sizeof unit, "%s/elem", ci->unit ? ci->unit : "events");
 		snprintf(formula, sizeof formula, "%s / (iters * n_elems * k), k = threads on the "
 			 "aggregate row, else 1", ci->column);
 		snprintf(desc, sizeof desc, "%s per element (aggregate: summed over threads and "
 			 "divided by all their elements)", ci->description);
-		set_metric(PMB_METRIC_COUNTER0 + c, name, unit, PMB_NORM_PER_ELEM, PMB_SCOPE_ALL,
+		set_metric(pmb_metric_of_counter(c), name, unit, PMB_NORM_PER_ELEM, PMB_SCOPE_ALL,
 			   PMB_PROV_COUNTER, PMB_MSRC_COUNTER, c, formula, desc);
 	}
 	set_metric(PMB_METRIC_ALLOCS, "allocs_per_elem", "allocs/elem", PMB_NORM_PER_ELEM,
@@ -200,8 +205,8 @@ static void push(unsigned file, const char *name, enum pmb_type type, const char
 	struct pmb_column *cols = file == PMB_IN_RAW ? raw_cols : sum_cols;
 	struct pmb_schema_cell *cells = file == PMB_IN_RAW ? raw_cells : sum_cells;
 	size_t *n = file == PMB_IN_RAW ? &nraw : &nsum;
-	if (*n == sizeof raw_cols / sizeof raw_cols[0])
-		return; /* 64 columns: PMB_CTR_COUNT would have to triple */
+	if (*n == COLS_MAX)
+		return; /* PMB_CTR_USER_MAX bounds what the counters add */
 	cells[*n] = (struct pmb_schema_cell){(unsigned char)field, (signed char)arg};
 	add_column(&cols[(*n)++], name, type, unit, norm, prov, in, field, arg, description);
 }
@@ -213,7 +218,7 @@ static void build_columns(unsigned file)
 		if (!(x->in & file))
 			continue;
 		if (x->field == F_COUNTERS_HERE) {
-			for (int c = 0; c < PMB_CTR_COUNT; c++) {
+			for (int c = 0; c < pmb_counter_n(); c++) {
 				char desc[200];
 				const struct pmb_counter_info *ci = &pmb_counter_info[c];
 				snprintf(desc, sizeof desc, "%s in the sample (aggregate: sum over "
@@ -225,7 +230,9 @@ static void build_columns(unsigned file)
 		} else if (x->field == F_METRICS_HERE) {
 			for (int m = 0; m < PMB_METRIC_COUNT; m++) {
 				const struct pmb_metric_def *d = &metrics[m];
-				char desc[200];
+				char desc[320];
+				if (!d->name)
+					continue;
 				snprintf(desc, sizeof desc, "%s = %s%s", d->name, d->formula,
 					 d->scope == PMB_SCOPE_GROUP ? " (group row only)" : "");
 				push(file, d->name, PMB_TYPE_FLOAT, d->unit, d->norm,
@@ -241,8 +248,8 @@ static void build_columns(unsigned file)
 	const struct pmb_column *cols = file == PMB_IN_RAW ? raw_cols : sum_cols;
 	size_t len = 0, n = file == PMB_IN_RAW ? nraw : nsum;
 	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(h + len, 2048 - len, "%s%s", i ? "," : "", cols[i].name);
-	snprintf(h + len, 2048 - len, "\n");
+		len += (size_t)snprintf(h + len, HEADER_MAX - len, "%s%s", i ? "," : "", cols[i].name);
+	snprintf(h + len, HEADER_MAX - len, "\n");
 }
 
 static void build(void)
@@ -252,17 +259,43 @@ static void build(void)
 	build_columns(PMB_IN_SUMMARY);
 }
 
+/* Names of the fixed columns and the built-in metrics, without building
+ * the tables (user events are checked against them before the build). */
+int pmb_schema_name_reserved(const char *name)
+{
+	static const char *const time_metrics[] = {"ns_per_elem", "tsc_per_elem",
+						   "group_ns_per_elem", "group_tsc_per_elem",
+						   "allocs_per_elem"};
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		if (fixed[i].name && !strcmp(fixed[i].name, name))
+			return 1;
+	for (size_t i = 0; i < sizeof time_metrics / sizeof time_metrics[0]; i++)
+		if (!strcmp(time_metrics[i], name))
+			return 1;
+	for (int c = 0; c < PMB_CTR_COUNT; c++) {
+		size_t n = strlen(pmb_counter_info[c].column);
+		if (!strncmp(pmb_counter_info[c].column, name, n) &&
+		    (!name[n] || !strcmp(name + n, "_per_elem")))
+			return 1;
+	}
+	for (int d = 0; d < PMB_DER_COUNT; d++)
+		if (!strcmp(pmb_derived_info[d].name, name))
+			return 1;
+	return 0;
+}
+
 const struct pmb_metric_def *pmb_schema_metric(int metric)
 {
 	pthread_once(&once, build);
-	return metric >= 0 && metric < PMB_METRIC_COUNT ? &metrics[metric] : NULL;
+	return metric >= 0 && metric < PMB_METRIC_COUNT && metrics[metric].name ? &metrics[metric]
+									       : NULL;
 }
 
 int pmb_schema_metric_find(const char *name)
 {
 	pthread_once(&once, build);
 	for (int m = 0; m < PMB_METRIC_COUNT; m++)
-		if (!strcmp(metrics[m].name, name))
+		if (metrics[m].name && !strcmp(metrics[m].name, name))
 			return m;
 	return -1;
 }
@@ -357,6 +390,8 @@ double pmb_report_metric_value(const struct pmb_sample_row *row, int metric)
 		return (double)row->counters.value[d->counter] / elems;
 	case PMB_MSRC_DERIVED:
 		return pmb_derived_value(row, d->counter);
+	case PMB_MSRC_NONE:
+		return NAN;
 	}
 	return NAN;
 }
@@ -366,7 +401,9 @@ size_t pmb_schema_summary_rows(const struct pmb_point *p)
 	pthread_once(&once, build);
 	size_t all = 0, group = 0;
 	for (int m = 0; m < PMB_METRIC_COUNT; m++)
-		if (calc[m].scope == PMB_SCOPE_ALL)
+		if (!metrics[m].name)
+			continue;
+		else if (calc[m].scope == PMB_SCOPE_ALL)
 			all++;
 		else
 			group++;

@@ -2,7 +2,10 @@
  * writes.  The CSV writer, the resume reader, the console, --help,
  * meta.json and `pmubench --schema` all read these tables; adding a counter
  * is one line in pmb_counter_info (pmb_counters.c), which brings its raw
- * column, its per-element metric and its summary rows.  docs/schema.md
+ * column, its per-element metric and its summary rows.  The user's own
+ * events (--counters PAPI_L1_TCM) join the tables the same way: the schema
+ * is built once, after the options registered them, and describes the
+ * run's actual columns.  docs/schema.md
  * explains the tables; a test checks it against `pmubench --schema`.
  *
  * Row kinds: a sample of a T-thread point gives T thread rows (thread 0..T-1,
@@ -52,7 +55,8 @@ enum pmb_scope {
 };
 
 /* What a metric is computed from. */
-enum pmb_msrc { PMB_MSRC_NS, PMB_MSRC_TICKS, PMB_MSRC_COUNTER, PMB_MSRC_ALLOCS, PMB_MSRC_DERIVED };
+enum pmb_msrc { PMB_MSRC_NS, PMB_MSRC_TICKS, PMB_MSRC_COUNTER, PMB_MSRC_ALLOCS, PMB_MSRC_DERIVED,
+		PMB_MSRC_NONE /* a user-event slot this run does not use */ };
 
 struct pmb_metric_def {
 	const char *name;
@@ -78,8 +82,12 @@ struct pmb_column {
 	const char *description;
 };
 
-/* The metrics, in summary order.  Index = enum pmb_metric. */
+/* The metrics, in summary order.  Index = enum pmb_metric; NULL for an
+ * index out of range or a user-event slot this run does not use. */
 const struct pmb_metric_def *pmb_schema_metric(int metric);
+/* 1 when name is a fixed column or a built-in metric: a user event's
+ * column (and its _per_elem metric) must not take it. */
+int pmb_schema_name_reserved(const char *name);
 /* -1 if unknown. */
 int pmb_schema_metric_find(const char *name);
 

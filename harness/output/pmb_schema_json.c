@@ -49,6 +49,8 @@ static void json_metrics(struct pmb_json *j)
 	pmb_json_array(j, "metrics");
 	for (int m = 0; m < PMB_METRIC_COUNT; m++) {
 		const struct pmb_metric_def *d = pmb_schema_metric(m);
+		if (!d)
+			continue; /* a user-event slot this run does not use */
 		pmb_json_object(j, NULL);
 		pmb_json_string(j, "name", d->name);
 		pmb_json_string(j, "unit", d->unit);

@@ -106,6 +106,8 @@ static void metric_source(const struct pmb_run_info *run, const struct pmb_metri
 		*source = pmb_counter_source(run->counters, run->backend, d->counter);
 		*event = run->counters ? run->counters->event_name[d->counter] : "";
 		return;
+	case PMB_MSRC_NONE:
+		return;
 	}
 }
 
@@ -157,8 +159,8 @@ void pmb_schema_write_summary_rows(FILE *f, const struct pmb_run_info *run,
 				   const struct pmb_point_summary *s)
 {
 	for (int m = 0; m < PMB_METRIC_COUNT; m++)
-		if (pmb_schema_metric(m)->scope == PMB_SCOPE_ALL ||
-		    pmb_schema_is_group_row(s->point, s->thread))
+		if (pmb_schema_metric(m) && (pmb_schema_metric(m)->scope == PMB_SCOPE_ALL ||
+					     pmb_schema_is_group_row(s->point, s->thread)))
 			write_summary_row(f, run, s, m);
 }
 

@@ -22,6 +22,7 @@ void pmb_options_defaults(struct pmb_options *opt)
 	opt->threads[0] = 1;
 	opt->nthreads = 1;
 	opt->counters = PMB_CTR_DEFAULT_MASK;
+	pmb_user_events_reset(); /* they belong to the counters option */
 	snprintf(opt->backend, sizeof opt->backend, "papi");
 	snprintf(opt->out_dir, sizeof opt->out_dir, "results");
 	opt->min_samples = 10;
@@ -194,7 +195,7 @@ static int set_calibrate(struct pmb_options *o, const char *v)
 static int set_max_per_pass(struct pmb_options *o, const char *v)
 {
 	uint64_t u;
-	if (pmb_parse_uint(v, "max_events_per_pass", 0, PMB_CTR_COUNT, &u))
+	if (pmb_parse_uint(v, "max_events_per_pass", 0, PMB_CTR_MAX, &u))
 		return -1;
 	o->max_events_per_pass = (int)u;
 	return 0;
@@ -307,7 +308,9 @@ static const struct pmb_option_def table[] = {
 	 "OS indices of the cores for threads 0, 1, ... (default:\nthe first cores this "
 	 "process may use)"},
 	{"counters", 'e', "LIST", BOTH, 0, set_counters, G_WHAT,
-	 "all, none, or a comma list of:\n%COUNTERS%"},
+	 "all, none, or a comma list of:\n%COUNTERS%\nand your own PAPI events, each its own "
+	 "column:\nPAPI_L1_TCM, perf::INSTRUCTIONS, pmu::EVENT:UMASK,\nperf_raw::r00c0 "
+	 "(docs/counters.md)"},
 	{"kernel_lib", 0, "FILE", BOTH, 0, set_kernel_lib, G_WHAT,
 	 "load kernel families from a shared object built\nagainst pmb_kernel.h (repeatable)"},
 	{"backend", 'b', "NAME", BOTH, 0, set_backend, G_WHAT,

@@ -118,7 +118,7 @@ static void aggregate(const struct point_run *pr, struct pmb_sample_row *rows)
 	agg->valid = 1;
 	agg->overhead_ns = 0;
 	agg->overhead_ticks = 0;
-	agg->counters.counted = PMB_CTR_ALL_MASK;
+	agg->counters.counted = PMB_CTR_ANY_MASK;
 	memset(agg->counters.value, 0, sizeof agg->counters.value);
 	for (int t = 0; t < T; t++) {
 		/* Wall time of the group is its slowest member (they start
@@ -134,7 +134,7 @@ static void aggregate(const struct point_run *pr, struct pmb_sample_row *rows)
 		agg->allocs += rows[t].allocs;
 		agg->valid &= rows[t].valid;
 		agg->counters.counted &= rows[t].counters.counted;
-		for (int c = 0; c < PMB_CTR_COUNT; c++)
+		for (int c = 0; c < PMB_CTR_MAX; c++)
 			agg->counters.value[c] += rows[t].counters.value[c];
 	}
 }
