@@ -53,10 +53,20 @@ static int console_point(void *self, const struct pmb_run_info *run,
 			 s->note);
 	/* With more than one thread, the group's throughput too: per-thread
 	 * time and group time per element are different metrics. */
-	char group[64] = "";
+	char group[640] = "";
 	if (s->point->threads > 1)
 		snprintf(group, sizeof group, "  %s %.4g", pmb_metric_name(PMB_METRIC_GROUP_NS),
 			 s->metric[PMB_METRIC_GROUP_NS].median);
+	/* The user's own events (--counters PAPI_...): asked for by name, so
+	 * shown by name; "empty" when not counted (meta.json says why). */
+	for (int m = PMB_METRIC_USER0; m < PMB_METRIC_COUNT && pmb_schema_metric(m); m++) {
+		size_t len = strlen(group);
+		if (s->metric[m].n)
+			snprintf(group + len, sizeof group - len, "  %s %.4g", pmb_metric_name(m),
+				 s->metric[m].median);
+		else
+			snprintf(group + len, sizeof group - len, "  %s empty", pmb_metric_name(m));
+	}
 	fprintf(stderr, "[%4zu/%zu] %-28s %9s %-4s t=%d  %s %.4g +-%4.1f%%%s  n=%-3zu %s ETA %dm%02ds\n",
 		c->done, c->npoints, name, pmb_format_size(s->point->size_bytes, size, sizeof size),
 		level_names[s->point->cache_level], s->point->threads,

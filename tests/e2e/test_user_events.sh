@@ -199,3 +199,7 @@ rows = [r for f in glob.glob(os.path.join(d, "size-*.csv")) for r in csv.DictRea
 assert rows and all(r["papi_l1_tcm"] == "" for r in rows), "cells not empty"
 PY
 check "--backend timer: own event empty with the timer's reason" "${why[@]}"
+run "$BIN" --kernels sum/index --sizes 4K --min-samples 3 --max-samples 3 --warmup-ms 0 \
+	--backend timer --counters PAPI_L1_TCM --out "$TMP/t2"
+check "console: each point's line names the own event's metric (empty when not counted)" \
+	$(grep -q "^\[ *1/1\] sum/index .* papi_l1_tcm_per_elem empty" "$TMP/err" || echo "no such line")

@@ -28,6 +28,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
+import check_events  # noqa: E402
 import disasm  # noqa: E402
 from pmubench.load import load_run, thread_rows  # noqa: E402
 
@@ -98,7 +99,8 @@ def main():
     boots, dis_path, manifest = sys.argv[1:4]
     runs = {(b, r): load(boots, b, r) for b, r in
             [("extra", "sweep-a"), ("extra", "sweep-b"), ("pair", "sweep-a"), ("pair", "sweep-b"),
-             ("smp", "sweep-smp"), ("extra", "passes"), ("extra", "auto"), ("extra", "ci")]}
+             ("smp", "sweep-smp"), ("extra", "passes"), ("extra", "auto"), ("extra", "ci"),
+             ("extra", "userev")]}
     for (b, r), run in runs.items():
         rc_file = os.path.join(boots, b, "guest", r + ".rc")
         rc = open(rc_file).read().strip() if os.path.exists(rc_file) else "missing"
@@ -266,6 +268,10 @@ def main():
     report("cntvct_el0 ticks follow the clock (tsc_ticks / ns = meta ticks_per_ns within 2 %)",
            (rows["tsc_ticks"] > 0).all() and abs(ratio - 1) < 0.02, f"{ratio:.4f}")
 
+    # --- your own events, derived metrics ---
+    nuser = check_events.check_user_events(runs[("extra", "userev")], report, per_thread_rows)
+    derived = check_events.check_derived(sweeps[0], report)
+
     # --- 2 vCPUs: plausibility only ---
     # QEMU's instruction counter reads the global icount: while a thread's
     # vCPU runs in user mode, instructions the other vCPU retires are counted
@@ -302,6 +308,7 @@ def main():
     print("# kernel: counted instructions/element (slope 4K..largest) | disassembly")
     for name, slope, got in table:
         print(f"#   {name:28s} {slope:8.3f} | {got[2] if got else 'no loop'}")
+    check_events.print_table(derived, int(sweeps[0].summary["size_bytes"].max()), nuser)
     print("# per-pass instructions (boot extra / boot pair):")
     for k in sorted(pa):
         print(f"#   {k[0]}/{k[1]} {k[2]}: {pa[k]:.1f} / {pb.get(k, float('nan')):.1f}")

@@ -8,7 +8,9 @@
 #           iteration counts and the host can split instructions into a
 #           per-pass and a fixed part
 #   extra   pair, plus: the pass rotation with one event per pass, the
-#           automatic size list, and a precise sum/index point at 4K
+#           automatic size list, a precise sum/index point at 4K, and
+#           your own events: the Cortex-A57's native INST_RETIRED and its
+#           raw code 0x08 beside the built-in instructions (userev)
 #   smp     one sweep with 1 and 2 threads, two sizes (boot with -smp 2:
 #           both vCPUs share one host thread, so this is the slow one)
 mode=$1
@@ -42,4 +44,5 @@ esac
 run passes --filter sum/index --sizes 4K --threads 1 --max-events-per-pass 1 --min-samples 6 --reps 6
 run auto --filter sum/index --sizes auto --max-size 4M --threads 1
 run ci --filter sum/index --sizes 4K --threads 1 --target-ci 1 --min-samples 10 --reps 100
+run userev --sizes 4K --threads 1 --counters cycles,instructions,arm_ac57::INST_RETIRED,perf_raw::r08
 exit 0
