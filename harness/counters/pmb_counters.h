@@ -146,6 +146,11 @@ int pmb_user_event_column(const char *event, size_t len, char *out, size_t size)
 /* 1 when an item of a --counters list names an event rather than a
  * built-in counter: it has an upper-case letter or a ':'. */
 int pmb_user_event_like(const char *item, size_t len);
+/* Asks known() (the PAPI backend: does PAPI resolve the name?) about every
+ * requested user event; the first it does not know is an error naming the
+ * event, why (known's text) and papi_avail / papi_native_avail. */
+int pmb_user_events_check(uint32_t requested,
+			  int (*known)(const char *name, char *why, size_t size));
 /* The registered events as given, ','-separated ("" if none): the run
  * identity that --resume compares. */
 const char *pmb_user_events_list(void);

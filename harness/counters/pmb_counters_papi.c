@@ -249,25 +249,15 @@ static int choose_event(struct pmb_counter_plan *plan, int id)
 	return 0;
 }
 
-/* Every user event must be a name PAPI knows (a preset of its table, or a
- * native or raw event some component resolves), whether or not this
- * machine can count it: a typo is an error at start-up, naming the event
- * and where the names are listed, not an empty column. */
-static int check_user_events(const struct pmb_counter_plan *plan)
+/* The name check of pmb_user_events_check: PAPI knows an event when its
+ * name resolves (a preset of its table, or a native or raw event of a
+ * component), whether or not this machine can count it. */
+static int papi_knows(const char *name, char *why, size_t size)
 {
-	for (int id = PMB_CTR_COUNT; id < PMB_CTR_MAX; id++) {
-		if (!(plan->requested & PMB_CTR_MASK(id)))
-			continue;
-		const char *name = pmb_counter_info[id].papi_events;
-		int code = 0, ret = pmb_papi.event_name_to_code(name, &code);
-		if (ret != PAPI_OK)
-			return pmb_error("--counters: PAPI does not know the event '%s' (%s); list the "
-					 "names it knows with papi_avail (presets, PAPI_*) and "
-					 "papi_native_avail (native events, pmu::EVENT[:UMASK]), "
-					 "or drop it from --counters",
-					 name, pmb_papi_text(ret));
-	}
-	return 0;
+	int code = 0, ret = pmb_papi.event_name_to_code(name, &code);
+	if (ret != PAPI_OK)
+		sfmt(why, size, "%s", pmb_papi_text(ret));
+	return ret == PAPI_OK;
 }
 
 /* Chooses an event for each counter still missing, then packs the chosen
@@ -392,7 +382,7 @@ static int papi_init(struct pmb_counter_plan *plan)
 		return 0;
 	}
 	read_diagnostics();
-	if (check_user_events(plan) != 0) {
+	if (pmb_user_events_check(plan->requested, papi_knows) != 0) {
 		unload();
 		return -1;
 	}

@@ -177,3 +177,20 @@ int pmb_user_event_add(const char *event, size_t len)
 	nuser++;
 	return id;
 }
+
+/* A typo is an error at start-up, naming the event and where the names are
+ * listed, not an empty column. */
+int pmb_user_events_check(uint32_t requested, int (*known)(const char *name, char *why, size_t size))
+{
+	for (int i = 0; i < nuser; i++) {
+		char why[160] = "";
+		if (!(requested & PMB_CTR_MASK(PMB_CTR_COUNT + i)) ||
+		    known(user[i].event, why, sizeof why))
+			continue;
+		return pmb_error("--counters: PAPI does not know the event '%s' (%s); list the names "
+				 "it knows with papi_avail (presets, PAPI_*) and papi_native_avail "
+				 "(native events, pmu::EVENT[:UMASK]), or drop it from --counters",
+				 user[i].event, why);
+	}
+	return 0;
+}
