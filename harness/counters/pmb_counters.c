@@ -31,7 +31,7 @@
  * are almost all on conditional branches, so branch_misses / branches is a
  * meaningful rate; where it does not exist (AMD, perf generic) all branches
  * are counted instead, and event_name says so. */
-struct pmb_counter_info pmb_counter_info[PMB_CTR_MAX] = {
+static const struct pmb_counter_info builtin[PMB_CTR_COUNT] = {
 	[PMB_CTR_CYCLES] = { "cycles",
 		"PAPI_TOT_CYC,perf::PERF_COUNT_HW_CPU_CYCLES",
 		"core clock cycles (unhalted)", "cycles" },
@@ -68,6 +68,8 @@ struct pmb_counter_info pmb_counter_info[PMB_CTR_MAX] = {
 		"perf::TASK-CLOCK",
 		"CPU time of the thread in ns (software event)", "ns" },
 };
+
+const struct pmb_counter_info *pmb_counter_info = builtin;
 
 const struct pmb_counter_backend *pmb_counter_backend_find(const char *name)
 {

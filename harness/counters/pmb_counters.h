@@ -33,8 +33,11 @@ enum pmb_counter_id {
 	PMB_CTR_COUNT
 };
 
-/* At most this many user events per run (masks are 32 bits wide). */
-#define PMB_CTR_USER_MAX 8
+/* At most this many user events per run.  Every sample row keeps a slot
+ * for each (pmb_counter_values), so the number is kept small: a bigger row
+ * moves the heap under the allocating kernels, which the simulator's
+ * determinism check sees (tests/e2e/test_signatures.sh). */
+#define PMB_CTR_USER_MAX 4
 #define PMB_CTR_MAX (PMB_CTR_COUNT + PMB_CTR_USER_MAX)
 
 #define PMB_CTR_MASK(id) (1u << (id))
@@ -52,8 +55,12 @@ struct pmb_counter_info {
 
 /* Built-in entries first, then the registered user events (column = the
  * safe name derived from the event, papi_events = the event as given).
- * Written only while options are parsed, before any thread starts. */
-extern struct pmb_counter_info pmb_counter_info[PMB_CTR_MAX];
+ * A pointer to the built-in table, or to a heap copy that has the user
+ * events after it: set only while options are parsed, before any thread
+ * starts.  (Not a bigger static table: the simulator's L1 signatures see
+ * where the harness's hot data lies, and a run without own events keeps
+ * the layout it had.) */
+extern const struct pmb_counter_info *pmb_counter_info;
 
 /* Counters that exist in this run: PMB_CTR_COUNT + registered user events;
  * ids 0..pmb_counter_n()-1 are valid in pmb_counter_info. */
@@ -69,7 +76,10 @@ static inline int pmb_counter_is_user(int id)
 #define PMB_CTR_DEFAULT_MASK PMB_CTR_ALL_MASK
 
 #define PMB_COUNTER_REASON_MAX 320
-#define PMB_COUNTER_PASSES_MAX PMB_CTR_MAX
+/* Passes stay at most 11 with own events too: the runner keeps an overhead
+ * per thread and pass, and with --max-events-per-pass 1 an event beyond
+ * the 11th pass is reported as having no pass left. */
+#define PMB_COUNTER_PASSES_MAX PMB_CTR_COUNT
 
 /* Filled by backend init: what can be counted here, in which pass, and why
  * not.  Events the hardware cannot count together go in separate passes

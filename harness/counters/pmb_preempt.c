@@ -18,7 +18,7 @@ struct pmb_preempt {
 
 int pmb_preempt_probe(const struct pmb_counter_backend *backend, char *how, size_t len)
 {
-	static char reason[PMB_CTR_MAX][PMB_COUNTER_REASON_MAX];
+	static char reason[PMB_CTR_COUNT][PMB_COUNTER_REASON_MAX]; /* software ids only */
 	if (backend->schedule_independent) {
 		snprintf(how, len, "off: the %s backend's counts do not depend on the schedule",
 			 backend->name);

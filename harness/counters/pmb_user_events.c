@@ -16,35 +16,47 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define EVENT_MAX 63 /* plan->event_name holds 64 bytes */
 #define COLUMN_MAX 48
 
-static struct {
+/* On the heap, made at the first event: a run without own events keeps
+ * the static layout it had (see pmb_counters.h). */
+struct user_event {
 	char event[EVENT_MAX + 1];
 	char column[COLUMN_MAX + 1];
 	char description[EVENT_MAX + 40];
-} user[PMB_CTR_USER_MAX];
+};
+static struct user_tables {
+	struct pmb_counter_info info[PMB_CTR_MAX]; /* built-in copy, then ours */
+	struct user_event user[PMB_CTR_USER_MAX];
+	char list_text[PMB_CTR_USER_MAX * (EVENT_MAX + 1) + 1];
+} *tab;
 static int nuser;
-static char list_text[PMB_CTR_USER_MAX * (EVENT_MAX + 1) + 1];
+#define user (tab->user)
 
 int pmb_counter_n(void)
 {
 	return PMB_CTR_COUNT + nuser;
 }
 
+/* The built-in table the counters module starts with. */
+static const struct pmb_counter_info *builtin_info;
+
 void pmb_user_events_reset(void)
 {
-	for (int i = 0; i < nuser; i++)
-		memset(&pmb_counter_info[PMB_CTR_COUNT + i], 0, sizeof pmb_counter_info[0]);
+	if (builtin_info)
+		pmb_counter_info = builtin_info;
+	if (tab)
+		memset(tab, 0, sizeof *tab);
 	nuser = 0;
-	list_text[0] = '\0';
 }
 
 const char *pmb_user_events_list(void)
 {
-	return list_text;
+	return tab ? tab->list_text : "";
 }
 
 /* Characters PAPI event names use: presets (PAPI_L1_TCM), libpfm4 natives
@@ -161,19 +173,27 @@ int pmb_user_event_add(const char *event, size_t len)
 		return pmb_error("more than %d own events in --counters ('%s' is one too many); "
 				 "split them over several runs",
 				 PMB_CTR_USER_MAX, name);
+	if (!tab && !(tab = calloc(1, sizeof *tab)))
+		return pmb_error("out of memory for the events of --counters");
+	if (!builtin_info)
+		builtin_info = pmb_counter_info;
+	if (!nuser) {
+		memcpy(tab->info, builtin_info, PMB_CTR_COUNT * sizeof tab->info[0]);
+		pmb_counter_info = tab->info;
+	}
 
 	int id = PMB_CTR_COUNT + nuser;
 	snprintf(user[nuser].event, sizeof user[nuser].event, "%s", name);
 	snprintf(user[nuser].column, sizeof user[nuser].column, "%s", column);
 	snprintf(user[nuser].description, sizeof user[nuser].description,
 		 "your event %s (--counters)", name);
-	pmb_counter_info[id] = (struct pmb_counter_info){
+	tab->info[id] = (struct pmb_counter_info){
 		.column = user[nuser].column,
 		.papi_events = user[nuser].event,
 		.description = user[nuser].description,
 	};
-	size_t used = strlen(list_text);
-	snprintf(list_text + used, sizeof list_text - used, "%s%s", used ? "," : "", name);
+	size_t used = strlen(tab->list_text);
+	snprintf(tab->list_text + used, sizeof tab->list_text - used, "%s%s", used ? "," : "", name);
 	nuser++;
 	return id;
 }

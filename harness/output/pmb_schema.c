@@ -79,8 +79,8 @@ static const struct fixed fixed[] = {
 	{"valid", I, "", N, P_RUN, BOTH, F_VALID, 0, "1 when every sample's result check passed"},
 };
 
-#define COLS_MAX 96 /* 52 raw columns built in, 2 more per user event */
-#define HEADER_MAX 4096
+#define COLS_MAX 64 /* 54 raw columns built in + 2 per user event (PMB_CTR_USER_MAX 4) */
+#define HEADER_MAX 2048
 static struct pmb_metric_def metrics[PMB_METRIC_COUNT]; /* name NULL: no such metric here */
 static struct pmb_column raw_cols[COLS_MAX], sum_cols[COLS_MAX];
 static size_t nraw, nsum;
@@ -99,7 +99,7 @@ struct metric_calc {
 static struct metric_calc calc[PMB_METRIC_COUNT];
 
 /* Generated names and texts live here, once. */
-static char pool[24576];
+static char pool[16384];
 static size_t pool_used;
 
 static const char *keep(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
