@@ -24,11 +24,6 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-bin=${PMB_BIN:-}
-config=""
-out=results
-flagset=""
 samples=${HEAP_SAMPLES:-3}
 
 tool=heap example="alloc/bad 4K" usage_lines='5,7'

@@ -1,9 +1,16 @@
 # point_args.sh — sourced by profile.sh and heap.sh: the command line both
 # take to name one point,
 #   [--bin BIN] [--config FILE] [--out DIR] [--flagset NAME] [--<extra> V] KERNEL SIZE
-# Before sourcing, the script sets: tool (its make target, for messages),
-# example (a KERNEL SIZE pair for the hint), usage_lines (the sed range of
-# its own header that is the usage text) and root (the repository).
+# Before sourcing, the script sets: here (its folder), tool (its make
+# target, for messages), example (a KERNEL SIZE pair for the hint) and
+# usage_lines (the sed range of its own header that is the usage text).
+# Sourcing sets root (the repository) and the defaults of the options.
+
+root=$(cd "$here/../.." && pwd)
+bin=${PMB_BIN:-}
+config=""
+out=results
+flagset=""
 
 die() { echo "$tool: error: $*" >&2; exit 1; }
 usage() { sed -n "${usage_lines}p" "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }

@@ -17,11 +17,6 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-bin=${PMB_BIN:-}
-config=""
-out=results
-flagset=""
 seconds=${PROFILE_SECONDS:-3}
 callgraph=${PROFILE_CALLGRAPH:-fp}
 freq=${PROFILE_FREQ:-999}
