@@ -383,7 +383,7 @@ static int papi_init(struct pmb_counter_plan *plan)
 	}
 	read_diagnostics();
 	if (pmb_user_events_check(plan->requested, papi_knows) != 0) {
-		unload();
+		pmb_papi_unload();
 		return -1;
 	}
 
