@@ -37,7 +37,7 @@ enum pmb_counter_id {
  * for each (pmb_counter_values), so the number is kept small: a bigger row
  * moves the heap under the allocating kernels, which the simulator's
  * determinism check sees (tests/e2e/test_signatures.sh). */
-#define PMB_CTR_USER_MAX 5
+#define PMB_CTR_USER_MAX 3
 #define PMB_CTR_MAX (PMB_CTR_COUNT + PMB_CTR_USER_MAX)
 
 #define PMB_CTR_MASK(id) (1u << (id))

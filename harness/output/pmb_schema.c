@@ -79,7 +79,7 @@ static const struct fixed fixed[] = {
 	{"valid", I, "", N, P_RUN, BOTH, F_VALID, 0, "1 when every sample's result check passed"},
 };
 
-#define COLS_MAX 64 /* 54 raw columns built in + 2 per user event (PMB_CTR_USER_MAX 5) */
+#define COLS_MAX 64 /* 54 raw columns built in + 2 per user event (PMB_CTR_USER_MAX 3) */
 #define HEADER_MAX 2048
 static struct pmb_metric_def metrics[PMB_METRIC_COUNT]; /* name NULL: no such metric here */
 static struct pmb_column raw_cols[COLS_MAX], sum_cols[COLS_MAX];
