@@ -16,6 +16,7 @@
 #include "pmb_preempt.h"
 #include "pmb_report.h"
 #include "pmb_resume.h"
+#include "pmb_sweep.h"
 #include "pmb_runner.h"
 #include "pmb_rundir.h"
 #include "pmb_schema.h"
@@ -131,47 +132,6 @@ static int interrupted_before_start(void)
 			"written\n",
 		(int)interrupted);
 	return 128 + (int)interrupted;
-}
-
-/* Runs the points not yet done; returns 0 or -1 (pmb_error). */
-static int run_points(struct pmb_runner *runner, struct pmb_plan *plan, struct pmb_meta *meta,
-		      size_t *invalid, double ns_step)
-{
-	double *overheads = calloc(plan->npoints + 1, sizeof *overheads);
-	size_t noverheads = 0;
-	int short_warned = 0, rc = 0;
-	for (size_t i = 0; i < plan->npoints && !interrupted; i++) {
-		if (plan->points[i].done)
-			continue;
-		struct pmb_point_outcome out;
-		rc = pmb_runner_run_point(runner, &plan->points[i], &out);
-		meta->samples_discarded += out.discarded;
-		if (out.samples && rc == 0)
-			meta->points_done++;
-		if (overheads && out.samples)
-			overheads[noverheads++] = out.overhead_ns;
-		if (out.samples && !out.valid)
-			(*invalid)++;
-		if (out.short_samples && !short_warned) {
-			pmb_warn("some samples were shorter than 1000x the clock step (%.0f ns); "
-				 "raise --min-sample-ms",
-				 ns_step);
-			short_warned = 1;
-		}
-		if (rc != 0)
-			break;
-	}
-	if (overheads && noverheads) {
-		for (size_t a = 1; a < noverheads; a++)
-			for (size_t b = a; b > 0 && overheads[b] < overheads[b - 1]; b--) {
-				double t = overheads[b];
-				overheads[b] = overheads[b - 1];
-				overheads[b - 1] = t;
-			}
-		meta->sample_overhead_ns = overheads[noverheads / 2];
-	}
-	free(overheads);
-	return rc;
 }
 
 /* Everything one run holds, from set-up to the closing message. */
@@ -412,7 +372,12 @@ static int run_and_finish(struct session *s)
 				    .reporters = s->reporters, .nreporters = s->nrep,
 				    .interrupted = &interrupted, .clock_step_ns = s->clock.ns_step,
 				    .preempt_guard = s->preempt_guard};
-	int rc = run_points(&runner, &s->plan, &s->meta, &s->invalid, s->clock.ns_step);
+	struct pmb_sweep_outcome swept;
+	int rc = pmb_sweep_run(&runner, &s->plan, &swept);
+	s->meta.points_done = swept.points_done;
+	s->meta.samples_discarded = swept.discarded;
+	s->meta.sample_overhead_ns = swept.overhead_ns;
+	s->invalid = swept.invalid;
 	char error[1024] = "";
 	if (rc != 0)
 		snprintf(error, sizeof error, "%s", pmb_error_message());

@@ -126,6 +126,7 @@ static void write_options(struct pmb_json *j, const struct pmb_options *o,
 	pmb_json_object(j, "sampling");
 	pmb_json_int(j, "min_samples", (long long)o->min_samples);
 	pmb_json_int(j, "max_samples", (long long)o->max_samples);
+	pmb_json_int(j, "rounds", (long long)o->rounds);
 	pmb_json_double(j, "target_ci_rel", o->target_ci);
 	pmb_json_double(j, "warmup_ms", o->warmup_ms);
 	pmb_json_double(j, "min_sample_ms", o->min_sample_ms);

@@ -54,6 +54,7 @@ struct pmb_sample_row {
 	int thread;           /* 0..T-1, or -1 for the aggregate of a multi-thread sample */
 	int core;             /* OS index of the PU; -1 on aggregate rows */
 	uint64_t rep;
+	int round;            /* --rounds: which visit of the point (0-based) */
 	uint64_t iters;
 	uint64_t ns;          /* raw wall time of the sample */
 	uint64_t tsc_ticks;

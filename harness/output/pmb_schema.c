@@ -50,6 +50,7 @@ static const struct fixed fixed[] = {
 	{"thread", I, "", N, P_RUN, BOTH, F_THREAD, 0, "thread index 0..threads-1; -1 on the aggregate row of a multi-thread sample"},
 	{"core", I, "", N, P_RUN, RAW, F_CORE, 0, "OS index of the PU the thread ran on; -1 on the aggregate row"},
 	{"rep", I, "", N, P_RUN, RAW, F_REP, 0, "sample index within the point"},
+	{"round", I, "", N, P_RUN, RAW, F_ROUND, 0, "round 0..rounds-1 of the sample (--rounds): the visit of the point it belongs to"},
 	{"iters", I, "passes", N, P_RUN, RAW, F_ITERS, 0, "passes over the working set in this sample"},
 	{"ns", I, "ns", N, PMB_PROV_CLOCK, RAW, F_NS, 0, "wall time of the sample (aggregate: the slowest thread)"},
 	{"tsc_ticks", I, "ticks", N, PMB_PROV_CLOCK, RAW, F_TICKS, 0, "reference ticks of the sample (aggregate: the slowest thread); empty without a tick counter"},

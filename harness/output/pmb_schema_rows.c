@@ -56,6 +56,7 @@ void pmb_schema_write_raw_row(FILE *f, const struct pmb_run_info *run,
 		switch (c->field) {
 		case F_CORE: fprintf(f, "%d", row->thread < 0 ? -1 : row->core); break;
 		case F_REP: put_u(f, row->rep); break;
+		case F_ROUND: fprintf(f, "%d", row->round); break;
 		case F_ITERS: put_u(f, row->iters); break;
 		case F_NS: put_u(f, row->ns); break;
 		case F_TICKS:

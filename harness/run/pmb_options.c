@@ -33,6 +33,7 @@ void pmb_options_defaults(struct pmb_options *opt)
 	opt->point_seconds = 1;
 	opt->seed = 42;
 	opt->interleave = 1;
+	opt->rounds = 1;
 	opt->calibrate = 1;
 	opt->format = PMB_FORMAT_CSV;
 }
@@ -187,6 +188,11 @@ static int set_interleave(struct pmb_options *o, const char *v)
 	return set_bool(v, "interleave", &o->interleave);
 }
 
+static int set_rounds(struct pmb_options *o, const char *v)
+{
+	return set_u64(v, "rounds", 1, 1000, &o->rounds);
+}
+
 static int set_calibrate(struct pmb_options *o, const char *v)
 {
 	return set_bool(v, "calibrate", &o->calibrate);
@@ -335,6 +341,8 @@ static const struct pmb_option_def table[] = {
 	{"seed", 0, "N", BOTH, 0, set_seed, G_LONG, "data and interleaving seed (default: 42)"},
 	{"interleave", 0, NULL, BOTH, 1, set_interleave, G_LONG,
 	 "run points shuffled (default: yes; --no-interleave:\nplan order)"},
+	{"rounds", 0, "R", BOTH, 0, set_rounds, G_LONG,
+	 "visit every point R times, each round in its own\nseeded order with 1/R of the sample budget and a\nfresh setup; the summary pools all rounds and\ncompare tests the rounds' medians (default: 1)"},
 	{"out", 'o', "DIR", BOTH, 0, set_out, G_WHERE,
 	 "results root; a new run directory is made below it\n(default: results)"},
 	{"name", 0, "NAME", CLI, 0, set_name, G_WHERE,

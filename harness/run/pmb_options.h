@@ -43,6 +43,7 @@ struct pmb_options {
 	double warmup_ms, min_sample_ms, point_seconds;
 	uint64_t seed;
 	int interleave;
+	uint64_t rounds;         /* visits of each point, each a share of its budget */
 	int quiet;
 	char save_baseline[64];  /* --save-baseline NAME, "" when not */
 	unsigned format;         /* PMB_FORMAT_CSV | PMB_FORMAT_JSON */

@@ -227,5 +227,11 @@ int pmb_options_parse(struct pmb_options *opt, int argc, char **argv)
 				 "--max-samples or lower --min-samples",
 				 (unsigned long long)opt->min_samples,
 				 (unsigned long long)opt->max_samples);
+	if (opt->rounds > opt->max_samples)
+		return pmb_error("rounds (%llu) is larger than max_samples (%llu): every round takes "
+				 "at least one sample of each point; lower --rounds or raise "
+				 "--max-samples",
+				 (unsigned long long)opt->rounds,
+				 (unsigned long long)opt->max_samples);
 	return 0;
 }

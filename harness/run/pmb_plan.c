@@ -251,16 +251,23 @@ int pmb_plan_build(struct pmb_plan *plan, const struct pmb_options *opt,
 			}
 		}
 	}
-	if (opt->interleave) {
-		uint64_t state = opt->seed ^ 0x5eedull;
-		for (size_t i = plan->npoints; i > 1; i--) {
-			size_t j = (size_t)(plan_rand(&state) % i);
-			struct pmb_point tmp = plan->points[i - 1];
-			plan->points[i - 1] = plan->points[j];
-			plan->points[j] = tmp;
-		}
-	}
+	if (opt->interleave)
+		pmb_plan_shuffle(plan->points, plan->npoints, sizeof plan->points[0],
+				 opt->seed ^ 0x5eedull);
 	return 0;
+}
+
+void pmb_plan_shuffle(void *base, size_t n, size_t size, uint64_t seed)
+{
+	unsigned char *b = base, tmp[256];
+	if (size > sizeof tmp)
+		return; /* never: points and indices are small */
+	for (size_t i = n; i > 1; i--) {
+		size_t j = (size_t)(plan_rand(&seed) % i);
+		memcpy(tmp, b + (i - 1) * size, size);
+		memcpy(b + (i - 1) * size, b + j * size, size);
+		memcpy(b + j * size, tmp, size);
+	}
 }
 
 int pmb_plan_core_for(const struct pmb_options *opt, const struct pmb_topology_info *topo,

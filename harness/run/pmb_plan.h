@@ -52,6 +52,10 @@ int pmb_plan_build(struct pmb_plan *plan, const struct pmb_options *opt,
 int pmb_plan_core_for(const struct pmb_options *opt, const struct pmb_topology_info *topo,
 		      int thread);
 
+/* Seeded Fisher-Yates shuffle of n elements of `size` bytes (at most
+ * 256): the plan's interleaving and the order of each --rounds round. */
+void pmb_plan_shuffle(void *base, size_t n, size_t size, uint64_t seed);
+
 void pmb_plan_free(struct pmb_plan *plan);
 
 #endif

@@ -169,13 +169,14 @@ static int identity_text(const struct pmb_options *o, const struct pmb_plan *pla
 	snprintf(out, n,
 		 "meta=%s\ncommit=%s\ncompiler=%s\ncflags=%s\nconfig=%s\n"
 		 "options=backend %s, counters 0x%x%s%s, cores [%s], samples %llu..%llu, target_ci %.9g, "
-		 "warmup_ms %.9g, min_sample_ms %.9g, point_seconds %.9g, seed %llu, interleave %d\n"
+		 "warmup_ms %.9g, min_sample_ms %.9g, point_seconds %.9g, seed %llu, interleave %d, rounds %llu\n"
 		 "plan=%zu points fnv64:%016llx\n",
 		 meta_name, PMB_GIT_COMMIT, pmb_meta_compiler(), pmb_meta_cflags(), config,
 		 o->backend, (unsigned)o->counters, *pmb_user_events_list() ? " events " : "",
 		 pmb_user_events_list(), cores, (unsigned long long)o->min_samples,
 		 (unsigned long long)o->max_samples, o->target_ci, o->warmup_ms, o->min_sample_ms,
-		 o->point_seconds, (unsigned long long)o->seed, o->interleave, plan->npoints,
+		 o->point_seconds, (unsigned long long)o->seed, o->interleave,
+		 (unsigned long long)o->rounds, plan->npoints,
 		 (unsigned long long)h);
 	return 0;
 }

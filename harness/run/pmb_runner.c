@@ -30,15 +30,13 @@ struct point_run {
 	uint64_t iters;             /* agreed by all workers */
 	uint64_t wanted_iters[256]; /* per worker, from its warm-up */
 	int stop;
-	struct pmb_sample_row *rows; /* [sample][T + 1]: workers, then aggregate */
-	size_t rows_cap;             /* in samples */
-	uint64_t nsamples;
+	struct pmb_point_samples *acc; /* the point's samples, all rounds so far */
+	uint64_t first;             /* acc->n when this round started */
+	int round;
 	uint64_t preempted[256];    /* per worker: switches + migrations in this sample */
-	uint64_t discarded;         /* samples discarded for preemption */
-	uint64_t discarded_by[256]; /* per worker: discarded samples it was preempted in */
+	uint64_t discarded;         /* samples of this round discarded for preemption */
 	int retake;                 /* the leader discarded this sample: measure it again */
 	int guard_spent;            /* the discard bound was reached: keep what comes */
-	char note[64];              /* worker 0's kernel note (what setup got) */
 	/* Per worker and pass: passes start and stop different event sets,
 	 * so an empty sample costs differently in each. */
 	double overhead_ns[256][PMB_COUNTER_PASSES_MAX];
@@ -99,6 +97,7 @@ static void measure(struct point_run *pr, struct pmb_kernel_ctx *ctx, void *csta
 	row->point = pr->p;
 	row->thread = index;
 	row->rep = rep;
+	row->round = pr->round;
 	row->iters = iters;
 	row->ns = t1 - t0;
 	row->tsc_ticks = k1 - k0;
@@ -155,19 +154,29 @@ static int report_rows(struct point_run *pr, struct pmb_sample_row *rows)
 
 static int grow_rows(struct point_run *pr)
 {
+	struct pmb_point_samples *acc = pr->acc;
 	size_t width = (size_t)pr->p->threads + 1;
-	if (pr->nsamples < pr->rows_cap)
+	if (acc->n < acc->cap)
 		return 0;
-	size_t cap = pr->rows_cap ? pr->rows_cap * 2 : 64;
-	struct pmb_sample_row *rows = realloc(pr->rows, cap * width * sizeof *rows);
+	size_t cap = acc->cap ? acc->cap * 2 : 64;
+	struct pmb_sample_row *rows = realloc(acc->rows, cap * width * sizeof *rows);
 	if (!rows)
 		return pmb_error("out of memory for samples");
-	pr->rows = rows;
-	pr->rows_cap = cap;
+	acc->rows = rows;
+	acc->cap = cap;
 	return 0;
 }
 
-/* Leader only: should sampling stop after this sample? */
+/* A round's share of a per-point budget: ceil(n / rounds), at least 1. */
+static uint64_t share(uint64_t n, uint64_t rounds)
+{
+	uint64_t s = (n + rounds - 1) / rounds;
+	return s ? s : 1;
+}
+
+/* Leader only: should sampling stop after this sample?  Each round is
+ * a point of its own with 1/rounds of the budget: samples, time and the
+ * CI target all apply to the round's samples. */
 static int enough_samples(struct point_run *pr, uint64_t sampling_start_ns)
 {
 	const struct pmb_options *opt = pr->r->opt;
@@ -175,24 +184,28 @@ static int enough_samples(struct point_run *pr, uint64_t sampling_start_ns)
 		pr->out->interrupted = 1;
 		return 1;
 	}
-	if (pr->nsamples >= opt->max_samples)
+	uint64_t n = pr->acc->n - pr->first;
+	uint64_t min = share(opt->min_samples, opt->rounds);
+	double seconds = opt->point_seconds / (double)opt->rounds;
+	if (n >= share(opt->max_samples, opt->rounds))
 		return 1;
 	double elapsed = (double)(pmb_clock_ns() - sampling_start_ns) / 1e9;
 	/* min_samples yields to a hard cap of 4 x the budget (with at least
 	 * 3 samples): a 0.8 s pass of a shuffled 128 MiB list must not hold
 	 * the sweep for 10 passes.  The summary's `samples` tells. */
-	if (pr->nsamples < opt->min_samples)
-		return pr->nsamples >= 3 && elapsed >= 4 * opt->point_seconds;
-	if (elapsed >= opt->point_seconds)
+	if (n < min)
+		return n >= (min < 3 ? min : 3) && elapsed >= 4 * seconds;
+	if (elapsed >= seconds)
 		return 1;
 	size_t width = (size_t)pr->p->threads + 1;
 	int col = pr->p->threads == 1 ? 0 : pr->p->threads;
-	double *v = malloc(pr->nsamples * sizeof *v);
+	double *v = malloc(n * sizeof *v);
 	if (!v)
 		return 1;
-	for (uint64_t s = 0; s < pr->nsamples; s++)
-		v[s] = pmb_report_metric_value(&pr->rows[s * width + (size_t)col], PMB_METRIC_NS);
-	double rel = pmb_stats_median_ci_rel_halfwidth(v, pr->nsamples);
+	for (uint64_t s = 0; s < n; s++)
+		v[s] = pmb_report_metric_value(&pr->acc->rows[(pr->first + s) * width + (size_t)col],
+					       PMB_METRIC_NS);
+	double rel = pmb_stats_median_ci_rel_halfwidth(v, n);
 	free(v);
 	return rel <= opt->target_ci;
 }
@@ -211,8 +224,10 @@ static int retake_preempted(struct point_run *pr, uint64_t sampling_start_ns)
 	if (!switched || pr->guard_spent)
 		return 0;
 	double elapsed = (double)(pmb_clock_ns() - sampling_start_ns) / 1e9;
-	uint64_t budget = pr->nsamples > opt->min_samples ? pr->nsamples : opt->min_samples;
-	if (pr->discarded >= 3 * budget || elapsed >= 3 * opt->point_seconds) {
+	uint64_t kept = pr->acc->n - pr->first, min = share(opt->min_samples, opt->rounds);
+	uint64_t budget = kept > min ? kept : min;
+	if (pr->discarded >= 3 * budget ||
+	    elapsed >= 3 * opt->point_seconds / (double)opt->rounds) {
 		const struct pmb_kernel *k = pr->p->kernel;
 		char size[32];
 		pr->guard_spent = 1;
@@ -226,8 +241,9 @@ static int retake_preempted(struct point_run *pr, uint64_t sampling_start_ns)
 		return 0;
 	}
 	pr->discarded++;
+	pr->acc->discarded++;
 	for (int t = 0; t < pr->p->threads; t++)
-		pr->discarded_by[t] += pr->preempted[t] != 0;
+		pr->acc->discarded_by[t] += pr->preempted[t] != 0;
 	return 1;
 }
 
@@ -274,8 +290,8 @@ static void *worker_main(void *arg)
 			record_failure(pr, msg);
 		} else {
 			have_ctx = 1;
-			if (leader)
-				snprintf(pr->note, sizeof pr->note, "%s", ctx.note);
+			if (leader && pr->round == 0)
+				snprintf(pr->acc->note, sizeof pr->acc->note, "%s", ctx.note);
 		}
 	}
 	pthread_barrier_wait(&pr->barrier);
@@ -366,13 +382,13 @@ static void *worker_main(void *arg)
 
 	size_t width = (size_t)p->threads + 1;
 	uint64_t sampling_start = pmb_clock_ns();
-	for (uint64_t rep = 0;;) {
+	for (uint64_t rep = pr->first;;) {
 		if (leader && grow_rows(pr) != 0)
 			record_failure(pr, pmb_error_message());
 		pthread_barrier_wait(&pr->barrier);
 		if (pr->failed)
 			break;
-		struct pmb_sample_row *rows = &pr->rows[rep * width];
+		struct pmb_sample_row *rows = &pr->acc->rows[rep * width];
 		pmb_preempt_start(guard);
 		measure(pr, &ctx, cstate, pr->iters, rep, w->index, &rows[w->index]);
 		pr->preempted[w->index] = pmb_preempt_stop(guard);
@@ -383,7 +399,7 @@ static void *worker_main(void *arg)
 		pthread_barrier_wait(&pr->barrier);
 		if (leader && !(pr->retake = retake_preempted(pr, sampling_start))) {
 			aggregate(pr, rows);
-			pr->nsamples = rep + 1;
+			pr->acc->n = rep + 1;
 			if (report_rows(pr, rows) != 0)
 				record_failure(pr, pmb_error_message());
 			pr->stop = enough_samples(pr, sampling_start);
@@ -406,61 +422,15 @@ out:
 	return NULL;
 }
 
-static int report_summaries(struct point_run *pr)
-{
-	const struct pmb_runner *r = pr->r;
-	int T = pr->p->threads;
-	size_t width = (size_t)T + 1;
-	double *v = malloc((pr->nsamples ? pr->nsamples : 1) * sizeof *v);
-	struct pmb_point_summary *s = malloc(sizeof *s);
-	if (!v || !s) {
-		free(v);
-		free(s);
-		return pmb_error("out of memory");
-	}
-	int rc = 0;
-	for (int t = 0; t <= T && rc == 0; t++) {
-		if (t == T && T == 1)
-			break;
-		memset(s, 0, sizeof *s);
-		s->point = pr->p;
-		s->thread = t == T ? -1 : t;
-		s->valid = 1;
-		s->overhead_ns = pr->rows[t].overhead_ns;
-		/* A thread's row: the discarded samples in which it was
-		 * switched out or migrated; the group row: all of them. */
-		s->discarded = t == T || T == 1 ? pr->discarded : pr->discarded_by[t];
-		snprintf(s->note, sizeof s->note, "%s", pr->note);
-		for (int m = 0; m < PMB_METRIC_COUNT; m++) {
-			size_t n = 0;
-			for (uint64_t i = 0; i < pr->nsamples; i++) {
-				const struct pmb_sample_row *row = &pr->rows[i * width + (size_t)t];
-				if (m == 0)
-					s->valid &= row->valid;
-				double x = pmb_report_metric_value(row, m);
-				if (!isnan(x))
-					v[n++] = x;
-			}
-			pmb_stats_summarize(v, n, r->opt->seed + (uint64_t)m, &s->metric[m]);
-		}
-		for (size_t i = 0; i < r->nreporters && rc == 0; i++)
-			rc = r->reporters[i].point(r->reporters[i].self, r->run, s);
-		if (t == 0)
-			pr->out->valid = s->valid;
-	}
-	free(v);
-	free(s);
-	return rc;
-}
-
-int pmb_runner_run_point(const struct pmb_runner *r, const struct pmb_point *p,
-			 struct pmb_point_outcome *out)
+int pmb_runner_run_round(const struct pmb_runner *r, const struct pmb_point *p,
+			 struct pmb_point_samples *acc, int round, struct pmb_point_outcome *out)
 {
 	memset(out, 0, sizeof *out);
 	if (p->threads > 256 || p->threads > r->topo->ncores)
 		return pmb_error("%d threads asked for but only %d cores are usable", p->threads,
 				 r->topo->ncores);
-	struct point_run pr = {.r = r, .p = p, .out = out};
+	struct point_run pr = {.r = r, .p = p, .out = out, .acc = acc, .first = acc->n,
+			       .round = round};
 	pthread_mutex_init(&pr.error_lock, NULL);
 	pthread_cond_init(&pr.gate_open, NULL);
 	pthread_barrier_init(&pr.barrier, NULL, (unsigned)p->threads);
@@ -497,20 +467,19 @@ int pmb_runner_run_point(const struct pmb_runner *r, const struct pmb_point *p,
 	pthread_cond_destroy(&pr.gate_open);
 	pthread_mutex_destroy(&pr.error_lock);
 
-	int rc = 0;
-	out->samples = pr.nsamples;
+	out->samples = acc->n - pr.first;
 	out->discarded = pr.discarded;
 	out->overhead_ns = pr.overhead_ns[0][0];
 	out->short_samples =
-		pr.nsamples && (double)pr.rows[0].ns < 1000.0 * r->clock_step_ns;
-	/* A point with at least one sample gets its summary even when it was
-	 * interrupted: its rows are kept, and --resume then skips it.  A point
-	 * that failed (a row not written, a counter read failed) gets none:
-	 * it is not done, and --resume runs it again. */
-	if (pr.nsamples > 0 && !pr.failed && report_summaries(&pr) != 0)
-		rc = -1;
+		out->samples && (double)acc->rows[pr.first * ((size_t)p->threads + 1)].ns <
+					1000.0 * r->clock_step_ns;
 	if (pr.failed)
-		rc = pmb_error("%s", pr.error);
-	free(pr.rows);
-	return rc;
+		return pmb_error("%s", pr.error);
+	return 0;
+}
+
+void pmb_point_samples_free(struct pmb_point_samples *acc)
+{
+	free(acc->rows);
+	memset(acc, 0, sizeof *acc);
 }

@@ -3,8 +3,12 @@
 
 The figures are the harness's: each point's median and CI come from
 summary.csv, its samples from the raw files' per-element metric columns.
-The arithmetic here is the comparison only: the ratio of the two medians,
-a bootstrap CI of that ratio and a Mann-Whitney U test (scipy.stats)."""
+The arithmetic here is the comparison only: the ratio of the two medians
+and, per point, a test and a CI of that ratio.  The unit of the test is
+the round (pmubench --rounds) when both runs measured the point in at
+least two rounds: a Welch t-test and t CI on the logs of the rounds'
+medians, so drift between rounds widens the CI; otherwise the sample: a
+bootstrap CI and a Mann-Whitney U test (scipy.stats)."""
 
 import argparse
 import csv
@@ -22,7 +26,7 @@ KEY = ["kernel", "variant", "size_bytes", "threads"]
 CSV_COLUMNS = ["kernel", "variant", "size_bytes", "cache_level", "threads",
                "metric", "samples_a", "samples_b", "median_a", "median_b",
                "ratio", "ci_low", "ci_high", "change_pct", "p_value", "q_value",
-               "verdict"]
+               "verdict", "unit", "rounds_a", "rounds_b"]
 
 # The one rule (make compare, --fail-on-regression, compare_many,
 # slurm-gather): a point is slower/faster only when all three hold.
@@ -67,6 +71,24 @@ def rule_text(alpha, threshold, ntested=None):
             % (alpha, over, threshold))
 
 
+def unit_text(rows):
+    """What the tests and CIs were computed on, for the summary."""
+    by_round = [r for r in rows if r.get("unit") == "round"]
+    by_sample = sum(1 for r in rows if r.get("unit") == "sample")
+    parts = []
+    if by_round:
+        ra = sorted({r["rounds_a"] for r in by_round})
+        rb = sorted({r["rounds_b"] for r in by_round})
+        parts.append("%d points on their rounds' medians (Welch t on logs; rounds: A %s, "
+                     "B %s): drift between rounds is in the CI"
+                     % (len(by_round), "/".join(map(str, ra)), "/".join(map(str, rb))))
+    if by_sample:
+        parts.append("%d points on their samples (Mann-Whitney U, bootstrap CI): only "
+                     "the noise within one point's time is in the CI; run both with "
+                     "--rounds 3 or more for a test that sees drift" % by_sample)
+    return "tests: " + "; ".join(parts) if parts else "tests: none"
+
+
 def mann_whitney_p(a, b):
     """Two-sided Mann-Whitney U p-value; 1.0 when it is undefined (all
     values tied), NaN when a side has no samples."""
@@ -104,6 +126,46 @@ def ratio_ci(a, b, seed, n_resamples=RESAMPLES, conf=0.95):
     return lo, hi
 
 
+MIN_ROUNDS = 2  # rounds a side needs for the round-level test
+
+
+def round_test(a, b, conf=0.95):
+    """Round-level test of B/A from the per-round medians a and b (each >= 2):
+    Welch's t-test on their logs (scipy.stats.ttest_ind, equal_var=False)
+    and the Welch t interval of the mean log difference, exponentiated: a
+    CI of the geometric-mean ratio of round medians.  The rounds of a run
+    are spread over its time span, so the machine's drift between them is
+    in their spread and widens the CI; the samples of one round cannot
+    show it.  Returns (p, lo, hi)."""
+    from scipy.stats import t as student_t, ttest_ind
+    la, lb = np.log(np.asarray(a, float)), np.log(np.asarray(b, float))
+    if not (np.all(np.isfinite(la)) and np.all(np.isfinite(lb))):
+        return math.nan, math.nan, math.nan
+    va, vb = la.var(ddof=1) / len(la), lb.var(ddof=1) / len(lb)
+    diff = float(lb.mean() - la.mean())
+    se = math.sqrt(va + vb)
+    if se == 0:
+        r = math.exp(diff)
+        return (1.0 if diff == 0 else 0.0), r, r
+    p = float(ttest_ind(lb, la, equal_var=False).pvalue)
+    df = (va + vb) ** 2 / (va ** 2 / (len(la) - 1) + vb ** 2 / (len(lb) - 1))
+    h = float(student_t.ppf(0.5 + conf / 2, df)) * se
+    return p, math.exp(diff - h), math.exp(diff + h)
+
+
+def round_medians(raw, metric, key):
+    """{key: per-round medians} of a side's group rows, for points measured
+    in several rounds (the raw `round` column; runs without it: {})."""
+    if "round" not in raw.columns or metric not in raw.columns:
+        return {}
+    out = {}
+    for k, g in raw.groupby(KEY + ["round"], sort=True)[metric]:
+        v = g.dropna()
+        if len(v):
+            out.setdefault(tuple(k[:-1]), []).append(float(np.median(v)))
+    return {k: np.array(v) for k, v in out.items()}
+
+
 def key_seed(seed, key):
     return (seed * 1000003 + zlib.crc32(repr(key).encode())) & 0xFFFFFFFF
 
@@ -137,8 +199,9 @@ def select(run, flagset, which):
 
 def groups(side, metric):
     """{key: point} for one metric; a point is the summary's figures
-    (median, ci_low, ci_high, samples, cache_level) and "values", the
-    metric's per-sample values from the raw rows (for the tests)."""
+    (median, ci_low, ci_high, samples, cache_level), "values", the
+    metric's per-sample values from the raw rows, and "rounds", the
+    medians of its samples per round (for the tests)."""
     side.run.metric(metric)  # an unknown metric is an error naming the run's
     s = side.summary[side.summary["metric"] == metric]
     raw = side.raw
@@ -146,6 +209,7 @@ def groups(side, metric):
     if metric in raw.columns:
         for key, g in raw.groupby(KEY, sort=True):
             values[key] = g[metric].dropna().to_numpy(float)
+    rounds = round_medians(raw, metric, KEY)
     out = {}
     for r in s.itertuples(index=False):
         key = (r.kernel, r.variant, int(r.size_bytes), int(r.threads))
@@ -154,7 +218,8 @@ def groups(side, metric):
                         ci_low=float(r.ci_low) if have else math.nan,
                         ci_high=float(r.ci_high) if have else math.nan,
                         samples=int(r.samples), cache_level=r.cache_level,
-                        values=values.get(key, np.array([])) if have else np.array([]))
+                        values=values.get(key, np.array([])) if have else np.array([]),
+                        rounds=rounds.get(key, np.array([])) if have else np.array([]))
     return out
 
 
@@ -189,10 +254,17 @@ def compare(ga, gb, metric, threshold, alpha, seed, n_resamples=RESAMPLES):
             continue
         ma, mb = pa["median"], pb["median"]
         ratio = mb / ma if ma else (1.0 if mb == ma else math.inf)
-        lo, hi = ratio_ci(a, b, key_seed(seed, key), n_resamples)
-        p = mann_whitney_p(a, b)
+        ra, rb = pa.get("rounds", ()), pb.get("rounds", ())
+        if len(ra) >= MIN_ROUNDS and len(rb) >= MIN_ROUNDS:
+            p, lo, hi = round_test(ra, rb)
+            unit = "round"
+        else:
+            lo, hi = ratio_ci(a, b, key_seed(seed, key), n_resamples)
+            p = mann_whitney_p(a, b)
+            unit = "sample"
         row.update(median_a=ma, median_b=mb, ratio=ratio, ci_low=lo,
-                   ci_high=hi, change_pct=(ratio - 1) * 100, p_value=p)
+                   ci_high=hi, change_pct=(ratio - 1) * 100, p_value=p,
+                   unit=unit, rounds_a=len(ra), rounds_b=len(rb))
         rows.append(row)
     return decide(rows, alpha, threshold)
 
@@ -377,8 +449,10 @@ def parse_args(argv=None):
         description="Compare two pmubench runs A and B (or two flag sets of "
                     "one run). For each kernel x variant x size x threads "
                     "present in both: the medians of summary.csv, the ratio "
-                    "B/A with a seeded 95% bootstrap CI over the raw samples, "
-                    "a two-sided Mann-Whitney U p-value, its Benjamini-Hochberg "
+                    "B/A with a 95% CI and a two-sided p-value: from the "
+                    "rounds' medians (Welch t on logs) when both runs have "
+                    ">= 2 rounds (pmubench --rounds), else from the raw "
+                    "samples (seeded bootstrap, Mann-Whitney U); its Benjamini-Hochberg "
                     "q-value over all points compared, and a verdict: "
                     "'slower'/'faster' when q < ALPHA, |B/A - 1| > THRESHOLD % "
                     "and the CI of B/A excludes 1, else 'same' (two runs of one "
@@ -540,6 +614,7 @@ def main(argv=None):
     if only_a or only_b:
         summary += "; %d only in A, %d only in B (not compared)" % (only_a, only_b)
     print(summary, file=out)
+    print(unit_text(rows), file=out)
 
     if args.csv:
         write_csv(rows, args.csv)
