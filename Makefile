@@ -142,7 +142,7 @@ $(BIN): $(patsubst %.c,$(BUILD)/%.o,$(HARNESS_SRC) $(KERNEL_SRC))
 # and kernels.  Hidden visibility: only the pmb_region_* API (and the
 # counting malloc of lib/pmb_region_alloc.c) is exported; initial-exec TLS
 # because malloc itself reads the thread's counts.
-LIBPMB_SRC := $(filter-out harness/pmb_main.c harness/run/pmb_runner.c harness/run/pmb_sweep.c harness/run/pmb_resume.c \
+LIBPMB_SRC := $(filter-out harness/pmb_main.c harness/run/pmb_runner.c harness/run/pmb_runner_stop.c harness/run/pmb_sweep.c harness/run/pmb_resume.c \
 	harness/run/pmb_plan.c harness/run/pmb_plugin.c harness/output/pmb_list.c,$(HARNESS_SRC)) \
 	$(wildcard lib/*.c)
 LIBPMB := build/lib/libpmubench.so

@@ -5,6 +5,7 @@
 #include "pmb_error.h"
 #include "pmb_parse.h"
 #include "pmb_preempt.h"
+#include "pmb_runner_impl.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -14,35 +15,6 @@
 #include <string.h>
 
 #define OVERHEAD_SAMPLES 11
-
-/* Shared by the workers of one point.  Worker 0 leads: it decides the
- * iteration count and when to stop, and hands rows to the reporters
- * between samples (never inside a measured region). */
-struct point_run {
-	const struct pmb_runner *r;
-	const struct pmb_point *p;
-	pthread_barrier_t barrier;
-	int failed;                 /* any worker failed: all leave */
-	char error[1024];
-	pthread_mutex_t error_lock;
-	pthread_cond_t gate_open;   /* all workers started (or failed to) */
-	int gate;
-	uint64_t iters;             /* agreed by all workers */
-	uint64_t wanted_iters[256]; /* per worker, from its warm-up */
-	int stop;
-	struct pmb_point_samples *acc; /* the point's samples, all rounds so far */
-	uint64_t first;             /* acc->n when this round started */
-	int round;
-	uint64_t preempted[256];    /* per worker: switches + migrations in this sample */
-	uint64_t discarded;         /* samples of this round discarded for preemption */
-	int retake;                 /* the leader discarded this sample: measure it again */
-	int guard_spent;            /* the discard bound was reached: keep what comes */
-	/* Per worker and pass: passes start and stop different event sets,
-	 * so an empty sample costs differently in each. */
-	double overhead_ns[256][PMB_COUNTER_PASSES_MAX];
-	double overhead_ticks[256][PMB_COUNTER_PASSES_MAX];
-	struct pmb_point_outcome *out;
-};
 
 struct worker {
 	struct point_run *pr;
@@ -167,167 +139,85 @@ static int grow_rows(struct point_run *pr)
 	return 0;
 }
 
-/* A round's share of a per-point budget: ceil(n / rounds), at least 1. */
-static uint64_t share(uint64_t n, uint64_t rounds)
-{
-	uint64_t s = (n + rounds - 1) / rounds;
-	return s ? s : 1;
-}
 
-/* Leader only: should sampling stop after this sample?  Each round is
- * a point of its own with 1/rounds of the budget: samples, time and the
- * CI target all apply to the round's samples. */
-static int enough_samples(struct point_run *pr, uint64_t sampling_start_ns)
-{
-	const struct pmb_options *opt = pr->r->opt;
-	if (*pr->r->interrupted) {
-		pr->out->interrupted = 1;
-		return 1;
-	}
-	uint64_t n = pr->acc->n - pr->first;
-	uint64_t min = share(opt->min_samples, opt->rounds);
-	double seconds = opt->point_seconds / (double)opt->rounds;
-	if (n >= share(opt->max_samples, opt->rounds))
-		return 1;
-	double elapsed = (double)(pmb_clock_ns() - sampling_start_ns) / 1e9;
-	/* min_samples yields to a hard cap of 4 x the budget (with at least
-	 * 3 samples): a 0.8 s pass of a shuffled 128 MiB list must not hold
-	 * the sweep for 10 passes.  The summary's `samples` tells. */
-	if (n < min)
-		return n >= (min < 3 ? min : 3) && elapsed >= 4 * seconds;
-	if (elapsed >= seconds)
-		return 1;
-	size_t width = (size_t)pr->p->threads + 1;
-	int col = pr->p->threads == 1 ? 0 : pr->p->threads;
-	double *v = malloc(n * sizeof *v);
-	if (!v)
-		return 1;
-	for (uint64_t s = 0; s < n; s++)
-		v[s] = pmb_report_metric_value(&pr->acc->rows[(pr->first + s) * width + (size_t)col],
-					       PMB_METRIC_NS);
-	double rel = pmb_stats_median_ci_rel_halfwidth(v, n);
-	free(v);
-	return rel <= opt->target_ci;
-}
 
-/* Leader only: was any worker switched out or migrated during this sample,
- * and may it still be retaken?  Discards are bounded by 3 x the samples the
- * point wants (min_samples, or as many as it has kept) and by 3 x its time
- * budget; past that, samples are kept as they come, with one warning per
- * point. */
-static int retake_preempted(struct point_run *pr, uint64_t sampling_start_ns)
-{
-	const struct pmb_options *opt = pr->r->opt;
-	uint64_t switched = 0;
-	for (int t = 0; t < pr->p->threads; t++)
-		switched += pr->preempted[t];
-	if (!switched || pr->guard_spent)
-		return 0;
-	double elapsed = (double)(pmb_clock_ns() - sampling_start_ns) / 1e9;
-	uint64_t kept = pr->acc->n - pr->first, min = share(opt->min_samples, opt->rounds);
-	uint64_t budget = kept > min ? kept : min;
-	if (pr->discarded >= 3 * budget ||
-	    elapsed >= 3 * opt->point_seconds / (double)opt->rounds) {
-		const struct pmb_kernel *k = pr->p->kernel;
-		char size[32];
-		pr->guard_spent = 1;
-		if (!pr->discarded)
-			return 0; /* one sample outlasted the budget: nothing was retaken */
-		pmb_warn("%s/%s at %s: %llu preempted samples discarded, the bound (3x the samples "
-			 "kept or min_samples, or 3x point_seconds) is reached; later preempted samples are kept: free "
-			 "the core (see --cores) for clean samples",
-			 k->family, k->variant, pmb_format_size(pr->p->size_bytes, size, sizeof size),
-			 (unsigned long long)pr->discarded);
-		return 0;
-	}
-	pr->discarded++;
-	pr->acc->discarded++;
-	for (int t = 0; t < pr->p->threads; t++)
-		pr->acc->discarded_by[t] += pr->preempted[t] != 0;
-	return 1;
-}
 
-static void *worker_main(void *arg)
+/* What one worker holds for the round. */
+struct worker_state {
+	struct pmb_kernel_ctx ctx;
+	void *cstate;
+	struct pmb_preempt *guard;
+	int core, have_ctx, have_counters;
+};
+
+/* Pin, open the counters and the preemption guard, set up the kernel's
+ * data (after pinning: first touch).  Failures are recorded in pr. */
+static void worker_setup(struct worker *w, struct worker_state *ws)
 {
-	struct worker *w = arg;
 	struct point_run *pr = w->pr;
 	const struct pmb_runner *r = pr->r;
-	const struct pmb_point *p = pr->p;
-	const struct pmb_kernel *k = p->kernel;
-	int leader = w->index == 0;
-	void *cstate = NULL;
-	int have_ctx = 0, have_counters = 0;
-	struct pmb_preempt *guard = NULL;
-	int core = pmb_plan_core_for(r->opt, r->topo, w->index);
-	struct pmb_kernel_ctx ctx = {.n = p->n_elems, .seed = r->opt->seed, .thread = w->index,
-				     .line_size = r->topo->cache[0].line_size};
-	char msg[1024];
-
-	pthread_mutex_lock(&pr->error_lock);
-	while (!pr->gate)
-		pthread_cond_wait(&pr->gate_open, &pr->error_lock);
-	int give_up = pr->failed;
-	pthread_mutex_unlock(&pr->error_lock);
-	if (give_up)
-		return NULL;
-
-	if (pmb_topology_pin_thread(core) != 0) {
+	const struct pmb_kernel *k = pr->p->kernel;
+	if (pmb_topology_pin_thread(ws->core) != 0) {
 		record_failure(pr, pmb_error_message());
-	} else if (r->backend->thread_open(r->counters, &cstate) != 0) {
+	} else if (r->backend->thread_open(r->counters, &ws->cstate) != 0) {
 		record_failure(pr, pmb_error_message());
-	} else if (r->preempt_guard && !(guard = pmb_preempt_open())) {
-		r->backend->thread_close(cstate);
+	} else if (r->preempt_guard && !(ws->guard = pmb_preempt_open())) {
+		r->backend->thread_close(ws->cstate);
 		record_failure(pr, pmb_error_message());
 	} else {
-		have_counters = 1;
-		if (k->setup(&ctx) != 0) {
-			char size[32];
+		ws->have_counters = 1;
+		if (k->setup(&ws->ctx) != 0) {
+			char size[32], msg[512];
 			snprintf(msg, sizeof msg,
 				 "not enough memory for %s/%s at %s on thread %d: use smaller --sizes "
 				 "or fewer --threads, or raise the memory limit (ulimit -v)",
-				 k->family, k->variant, pmb_format_size(p->size_bytes, size, sizeof size),
-				 w->index);
+				 k->family, k->variant,
+				 pmb_format_size(pr->p->size_bytes, size, sizeof size), w->index);
 			record_failure(pr, msg);
 		} else {
-			have_ctx = 1;
-			if (leader && pr->round == 0)
-				snprintf(pr->acc->note, sizeof pr->acc->note, "%s", ctx.note);
+			ws->have_ctx = 1;
+			if (w->index == 0 && pr->round == 0)
+				snprintf(pr->acc->note, sizeof pr->acc->note, "%s", ws->ctx.note);
 		}
 	}
-	pthread_barrier_wait(&pr->barrier);
-	if (pr->failed)
-		goto out;
+}
 
-	/* Cost of an empty sample (clocks + counter start/stop) in each pass,
-	 * to subtract from this worker's samples of that pass. */
-	int npasses = r->counters->npasses;
+/* Cost of an empty sample (clocks + counter start/stop) in each pass,
+ * to subtract from this worker's samples of that pass. */
+static void measure_overheads(struct point_run *pr, struct worker_state *ws, int index)
+{
+	int npasses = pr->r->counters->npasses;
 	for (int pass = 0; pass < npasses; pass++) {
 		double empty[OVERHEAD_SAMPLES], empty_ticks[OVERHEAD_SAMPLES];
 		struct pmb_sample_row scratch;
 		for (int i = 0; i < OVERHEAD_SAMPLES; i++) {
 			/* rep % npasses == pass selects the pass. */
-			measure(pr, &ctx, cstate, 0, (uint64_t)(i * npasses + pass), w->index,
+			measure(pr, &ws->ctx, ws->cstate, 0, (uint64_t)(i * npasses + pass), index,
 				&scratch);
 			empty[i] = (double)scratch.ns;
 			empty_ticks[i] = (double)scratch.tsc_ticks;
 		}
 		qsort(empty, OVERHEAD_SAMPLES, sizeof empty[0], compare_double);
 		qsort(empty_ticks, OVERHEAD_SAMPLES, sizeof empty_ticks[0], compare_double);
-		pr->overhead_ns[w->index][pass] = empty[OVERHEAD_SAMPLES / 2];
-		pr->overhead_ticks[w->index][pass] = empty_ticks[OVERHEAD_SAMPLES / 2];
+		pr->overhead_ns[index][pass] = empty[OVERHEAD_SAMPLES / 2];
+		pr->overhead_ticks[index][pass] = empty_ticks[OVERHEAD_SAMPLES / 2];
 	}
+}
 
-	/* Warm-up: caches, TLB, branch predictors and frequency settle.  It
-	 * runs at least warmup_ms, then until two consecutive windows of a
-	 * quarter of that agree on the time per pass within 5 % (the timing
-	 * has settled), or 4 x warmup_ms at most.  The last window's time per
-	 * pass sets how many passes make one sample long enough. */
+/* Warm-up: caches, TLB, branch predictors and frequency settle.  It runs
+ * at least warmup_ms, then until two consecutive windows of a quarter of
+ * that agree on the time per pass within 5 % (the timing has settled), or
+ * 4 x warmup_ms at most.  Returns the last window's time per pass, which
+ * sets how many passes make one sample long enough. */
+static double warm_up(const struct pmb_runner *r, const struct pmb_kernel *k,
+		      struct pmb_kernel_ctx *ctx)
+{
 	uint64_t warm_budget = (uint64_t)(r->opt->warmup_ms * 1e6);
 	uint64_t window = warm_budget / 4;
 	uint64_t warm_start = pmb_clock_ns(), win_start = warm_start, win_passes = 0, warm_ns;
 	double pass_ns = 0, prev_window_pass_ns = 0;
 	for (;;) {
-		k->run(&ctx);
+		k->run(ctx);
 		win_passes++;
 		uint64_t now = pmb_clock_ns();
 		warm_ns = now - warm_start;
@@ -345,42 +235,44 @@ static void *worker_main(void *arg)
 		if (warm_budget == 0)
 			break; /* warm-up off: one pass, for the calibration */
 	}
-	if (k->check(&ctx) != 0) {
-		char size[32];
-		pmb_format_size(p->size_bytes, size, sizeof size);
-		/* A kernel that allocates as it runs gives a wrong result when
-		 * an allocation is refused: that is memory, not a bug.  Probed
-		 * here, outside any measurement (counting refusals in the
-		 * allocator wrappers changed the simulator's counts). */
-		void *probe = malloc(4 * (size_t)p->size_bytes * (size_t)p->threads);
-		int no_memory = probe == NULL;
-		free(probe);
-		if (no_memory)
-			snprintf(msg, sizeof msg,
-				 "not enough memory for %s/%s at %s on thread %d (allocations "
-				 "fail at this size): use smaller --sizes or fewer --threads, or raise the "
-				 "memory limit (ulimit -v)",
-				 k->family, k->variant, size, w->index);
-		else
-			snprintf(msg, sizeof msg, "%s/%s gave a wrong result in warm-up (size %s): "
-				 "the kernel is broken; run tests (make test)",
-				 k->family, k->variant, size);
-		record_failure(pr, msg);
-	}
-	double want = r->opt->min_sample_ms * 1e6 / (pass_ns > 1 ? pass_ns : 1);
-	pr->wanted_iters[w->index] = want < 1 ? 1 : (uint64_t)ceil(want);
-	pthread_barrier_wait(&pr->barrier);
-	if (leader) {
-		pr->iters = 1;
-		for (int t = 0; t < p->threads; t++)
-			if (pr->wanted_iters[t] > pr->iters)
-				pr->iters = pr->wanted_iters[t];
-	}
-	pthread_barrier_wait(&pr->barrier);
-	if (pr->failed)
-		goto out;
+	return pass_ns;
+}
 
-	size_t width = (size_t)p->threads + 1;
+/* After the warm-up, a wrong result: memory (an allocation refused) or a
+ * broken kernel; recorded in pr. */
+static void check_warm_result(struct point_run *pr, int index)
+{
+	const struct pmb_point *p = pr->p;
+	const struct pmb_kernel *k = p->kernel;
+	char size[32], msg[512];
+	pmb_format_size(p->size_bytes, size, sizeof size);
+	/* A kernel that allocates as it runs gives a wrong result when an
+	 * allocation is refused: that is memory, not a bug.  Probed here,
+	 * outside any measurement (counting refusals in the allocator
+	 * wrappers changed the simulator's counts). */
+	void *probe = malloc(4 * (size_t)p->size_bytes * (size_t)p->threads);
+	int no_memory = probe == NULL;
+	free(probe);
+	if (no_memory)
+		snprintf(msg, sizeof msg,
+			 "not enough memory for %s/%s at %s on thread %d (allocations fail at this "
+			 "size): use smaller --sizes or fewer --threads, or raise the memory limit "
+			 "(ulimit -v)",
+			 k->family, k->variant, size, index);
+	else
+		snprintf(msg, sizeof msg, "%s/%s gave a wrong result in warm-up (size %s): the "
+			 "kernel is broken; run tests (make test)",
+			 k->family, k->variant, size);
+	record_failure(pr, msg);
+}
+
+/* The samples of the round, in lock-step; worker 0 keeps or discards
+ * each, reports it and decides when to stop. */
+static void sample_loop(struct point_run *pr, struct worker_state *ws, int index)
+{
+	const struct pmb_runner *r = pr->r;
+	int leader = index == 0;
+	size_t width = (size_t)pr->p->threads + 1;
 	uint64_t sampling_start = pmb_clock_ns();
 	for (uint64_t rep = pr->first;;) {
 		if (leader && grow_rows(pr) != 0)
@@ -389,20 +281,20 @@ static void *worker_main(void *arg)
 		if (pr->failed)
 			break;
 		struct pmb_sample_row *rows = &pr->acc->rows[rep * width];
-		pmb_preempt_start(guard);
-		measure(pr, &ctx, cstate, pr->iters, rep, w->index, &rows[w->index]);
-		pr->preempted[w->index] = pmb_preempt_stop(guard);
-		rows[w->index].core = core;
-		int pass = rows[w->index].counter_pass;
-		rows[w->index].overhead_ns = pr->overhead_ns[w->index][pass];
-		rows[w->index].overhead_ticks = pr->overhead_ticks[w->index][pass];
+		pmb_preempt_start(ws->guard);
+		measure(pr, &ws->ctx, ws->cstate, pr->iters, rep, index, &rows[index]);
+		pr->preempted[index] = pmb_preempt_stop(ws->guard);
+		rows[index].core = ws->core;
+		int pass = rows[index].counter_pass;
+		rows[index].overhead_ns = pr->overhead_ns[index][pass];
+		rows[index].overhead_ticks = pr->overhead_ticks[index][pass];
 		pthread_barrier_wait(&pr->barrier);
-		if (leader && !(pr->retake = retake_preempted(pr, sampling_start))) {
+		if (leader && !(pr->retake = pmb_runner_retake_preempted(pr, sampling_start))) {
 			aggregate(pr, rows);
 			pr->acc->n = rep + 1;
 			if (report_rows(pr, rows) != 0)
 				record_failure(pr, pmb_error_message());
-			pr->stop = enough_samples(pr, sampling_start);
+			pr->stop = pmb_runner_enough_samples(pr, sampling_start);
 		} else if (leader && *r->interrupted) {
 			pr->out->interrupted = 1;
 			pr->stop = 1;
@@ -413,12 +305,51 @@ static void *worker_main(void *arg)
 		if (!pr->retake)
 			rep++; /* a retake keeps its rep, and so its counter pass */
 	}
-out:
-	pmb_preempt_close(guard);
-	if (have_ctx)
-		k->teardown(&ctx);
-	if (have_counters)
-		r->backend->thread_close(cstate);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct point_run *pr = w->pr;
+	const struct pmb_runner *r = pr->r;
+	const struct pmb_point *p = pr->p;
+	struct worker_state ws = {.core = pmb_plan_core_for(r->opt, r->topo, w->index),
+				  .ctx = {.n = p->n_elems, .seed = r->opt->seed, .thread = w->index,
+					  .line_size = r->topo->cache[0].line_size}};
+
+	pthread_mutex_lock(&pr->error_lock);
+	while (!pr->gate)
+		pthread_cond_wait(&pr->gate_open, &pr->error_lock);
+	int give_up = pr->failed;
+	pthread_mutex_unlock(&pr->error_lock);
+	if (give_up)
+		return NULL;
+
+	worker_setup(w, &ws);
+	pthread_barrier_wait(&pr->barrier);
+	if (!pr->failed) {
+		measure_overheads(pr, &ws, w->index);
+		double pass_ns = warm_up(r, p->kernel, &ws.ctx);
+		if (p->kernel->check(&ws.ctx) != 0)
+			check_warm_result(pr, w->index);
+		double want = r->opt->min_sample_ms * 1e6 / (pass_ns > 1 ? pass_ns : 1);
+		pr->wanted_iters[w->index] = want < 1 ? 1 : (uint64_t)ceil(want);
+		pthread_barrier_wait(&pr->barrier);
+		if (w->index == 0) {
+			pr->iters = 1;
+			for (int t = 0; t < p->threads; t++)
+				if (pr->wanted_iters[t] > pr->iters)
+					pr->iters = pr->wanted_iters[t];
+		}
+		pthread_barrier_wait(&pr->barrier);
+		if (!pr->failed)
+			sample_loop(pr, &ws, w->index);
+	}
+	pmb_preempt_close(ws.guard);
+	if (ws.have_ctx)
+		p->kernel->teardown(&ws.ctx);
+	if (ws.have_counters)
+		r->backend->thread_close(ws.cstate);
 	return NULL;
 }
 
