@@ -133,3 +133,16 @@ run "$BIN" "${FAST[@]}" --rounds 20 --out "$TMP/b"
 check "rounds: more rounds than max_samples refused, naming the fix" \
 	$([ "$rc" -eq 2 ] && grep -q 'lower --rounds or raise --max-samples' "$TMP/err" ||
 		echo "exit status $rc: $(head -c 300 "$TMP/err")")
+
+# 6. compare on two runs with rounds tests the rounds' medians (the CSV's
+# unit column), and says so in its summary.
+run "$BIN" "${FAST[@]}" --out "$TMP/a" --quiet
+a=$(ls -d "$TMP"/a/*/ | head -1)
+b=$(ls -d "$TMP"/a/*/ | tail -1)
+PYTHONPATH=scripts /usr/bin/python3 -m pmubench.compare "$a" "$b" --csv "$TMP/cmp.csv" >"$TMP/out" 2>"$TMP/err"
+crc=$?
+units=$(tail -n +2 "$TMP/cmp.csv" 2>/dev/null | awk -F, '{print $18 "/" $19 "/" $20}' | sort -u | tr '\n' ' ')
+check "rounds: compare tests round medians (unit round, 3 rounds a side)" \
+	$([ "$crc" -eq 0 ] && [ "$a" != "$b" ] && [ "$units" = "round/3/3 " ] &&
+		grep -q "on their rounds' medians" "$TMP/out" ||
+		echo "exit $crc, units '$units': $(head -c 300 "$TMP/err")")
