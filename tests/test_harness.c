@@ -539,7 +539,7 @@ static void test_csv_reporter(void **state)
 	assert_non_null(p.kernel);
 	struct pmb_reporter rep;
 	assert_int_equal(pmb_report_csv_open(&rep, &run), 0);
-	struct pmb_sample_row row = {.point = &p, .thread = 0, .core = 1, .rep = 0, .iters = 10,
+	struct pmb_sample_row row = {.point = &p, .thread = 0, .core = 1, .rep = 0, .round = 2, .iters = 10,
 				     .ns = 5120 + 100, .tsc_ticks = 9999, .overhead_ns = 100,
 				     .allocs = 0, .counter_pass = 0, .valid = 1};
 	row.counters.value[PMB_CTR_PAGE_FAULTS] = 7;
@@ -565,15 +565,16 @@ static void test_csv_reporter(void **state)
 	/* The header is the schema's, and starts as documented. */
 	assert_true(!strncmp(text, pmb_schema_header(PMB_IN_RAW), strlen(pmb_schema_header(PMB_IN_RAW))));
 	assert_non_null(strstr(text, "run_id,flagset,compiler,cflags,kernel,variant,size_bytes,n_elems,"
-				     "cache_level,threads,thread,core,rep,iters,ns,tsc_ticks,"));
+				     "cache_level,threads,thread,core,rep,round,iters,ns,tsc_ticks,"));
 	/* flags quoted, inner quotes doubled (RFC 4180) */
-	assert_non_null(strstr(text, "\nr1,default,gcc-x,\"-O2 -Wl,\"\"x\"\"\",sum,index,4096,512,L1,1,0,1,0,10,5220,9999,"));
+	assert_non_null(strstr(text, "\nr1,default,gcc-x,\"-O2 -Wl,\"\"x\"\"\",sum,index,4096,512,L1,1,0,1,0,2,10,5220,9999,"));
 	char *line = strchr(text, '\n') + 1;
 	line[strcspn(line, "\n")] = '\0';
 	char *f[128];
 	assert_int_equal(pmb_csv_split(line, f, 128), (int)pmb_schema_ncolumns(PMB_IN_RAW));
 #define CELL(name) f[pmb_schema_column_index(PMB_IN_RAW, name)]
 	assert_string_equal(CELL("cflags"), "-O2 -Wl,\"x\"");
+	assert_string_equal(CELL("round"), "2"); /* --rounds: the row's visit of the point */
 	assert_string_equal(CELL("cycles"), ""); /* not counted: empty cell, never 0 */
 	assert_string_equal(CELL("page_faults"), "7");
 	assert_string_equal(CELL("ns_per_elem"), "1"); /* (5220 - 100) / (10 * 512) */

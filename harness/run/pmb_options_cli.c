@@ -227,11 +227,15 @@ int pmb_options_parse(struct pmb_options *opt, int argc, char **argv)
 				 "--max-samples or lower --min-samples",
 				 (unsigned long long)opt->min_samples,
 				 (unsigned long long)opt->max_samples);
-	if (opt->rounds > opt->max_samples)
-		return pmb_error("rounds (%llu) is larger than max_samples (%llu): every round takes "
-				 "at least one sample of each point; lower --rounds or raise "
-				 "--max-samples",
-				 (unsigned long long)opt->rounds,
-				 (unsigned long long)opt->max_samples);
+	/* Every round takes at least one sample of each point: a config's
+	 * rounds yield to a small --max-samples given for a quick look
+	 * (make heap, make validate), with a note rather than an error. */
+	if (opt->rounds > opt->max_samples) {
+		pmb_note("rounds lowered from %llu to %llu: every round takes at least one sample "
+			 "and max_samples is %llu",
+			 (unsigned long long)opt->rounds, (unsigned long long)opt->max_samples,
+			 (unsigned long long)opt->max_samples);
+		opt->rounds = opt->max_samples;
+	}
 	return 0;
 }

@@ -4,7 +4,8 @@
 # rows carry `round`; a point's summary is written after its last round
 # from the samples of all rounds; a run interrupted mid-rounds resumes
 # exactly (unfinished points are dropped and measured again, all rounds);
-# resume with other rounds and bad values are refused with the fix.
+# resume with other rounds and bad values are refused with the fix; more
+# rounds than max_samples are lowered to max_samples with a note.
 set -u
 cd "$(dirname "$0")/../.."
 PMB_BIN=${PMB_BIN:-build/test/pmubench}
@@ -130,8 +131,10 @@ run "$BIN" "${FAST[@]}" --rounds 0 --out "$TMP/b"
 check "rounds: --rounds 0 refused" \
 	$([ "$rc" -eq 2 ] && grep -q 'rounds' "$TMP/err" || echo "exit status $rc: $(head -c 300 "$TMP/err")")
 run "$BIN" "${FAST[@]}" --rounds 20 --out "$TMP/b"
-check "rounds: more rounds than max_samples refused, naming the fix" \
-	$([ "$rc" -eq 2 ] && grep -q 'lower --rounds or raise --max-samples' "$TMP/err" ||
+d=$(run_dir_of "$TMP/b")
+check "rounds: more rounds than max_samples lowered to max_samples, with a note" \
+	$([ "$rc" -eq 0 ] && grep -q 'rounds lowered from 20 to 9' "$TMP/err" &&
+		grep -q '"rounds": 9' "$d/meta.json" ||
 		echo "exit status $rc: $(head -c 300 "$TMP/err")")
 
 # 6. compare on two runs with rounds tests the rounds' medians (the CSV's
