@@ -361,8 +361,11 @@ class Bench:
         """Run the binary with the bench config; returns (run_dir, meta,
         summary, Load) or raises RuntimeError with the tail of stderr."""
         out = os.path.join(self.dir, "runs", name)
+        # One round: the goals are about the samples of one visit of a
+        # point (its CV, its overhead); the config's --rounds would mix in
+        # the drift between visits.
         cmd = list(prefix) + [self.args.bin, "--config", self.args.config, "--out", out,
-                              "-q"] + extra
+                              "-q", "--rounds", "1"] + extra
         self.say("$ " + " ".join(cmd))
         with Load() as ld:
             p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)

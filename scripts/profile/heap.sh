@@ -52,8 +52,9 @@ dhat_run() {
 	[ -n "$flagset" ] && cmd+=(--flagset "$flagset")
 	# timer backend: no counter library in the process (PAPI under valgrind
 	# only adds noise); --min-sample-ms 0: one pass per sample; --target-ci 0
-	# with min = max samples: exactly n samples.
-	cmd+=(--filter "$kernel" --sizes "$size" --threads 1 --out "$out" --backend timer
+	# with min = max samples: exactly n samples; --rounds 1: one set-up, so
+	# the two runs differ by exactly one sample.
+	cmd+=(--filter "$kernel" --sizes "$size" --threads 1 --out "$out" --backend timer --rounds 1
 	      --warmup-ms 0 --min-sample-ms 0 --min-samples "$n" --reps "$n" --target-ci 0
 	      --name "heap-$tag" -q)
 	if ! valgrind --tool=dhat --trace-malloc=yes --log-file="$tmp/$tag.log" \

@@ -74,7 +74,7 @@ cmd=("$bin")
 [ -n "$flagset" ] && cmd+=(--flagset "$flagset")
 cmd+=(--filter "$kernel" --sizes "$size" --threads 1 --out "$out"
       --point-seconds "$seconds" --min-samples "$nsamples" --reps "$nsamples"
-      --min-sample-ms 50 --warmup-ms 100 -q)
+      --min-sample-ms 50 --warmup-ms 100 --rounds 1 -q)
 echo "profile: perf record -e $event -g (--call-graph $callgraph, ${freq} Hz) -- ${cmd[*]}" >&2
 if ! perf record -q -e "$event" -F "$freq" --call-graph "$callgraph" -o "$tmp/perf.data" \
 	-- "${cmd[@]}" >"$tmp/stdout" 2>"$tmp/stderr"; then
