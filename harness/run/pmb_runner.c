@@ -126,16 +126,15 @@ static int report_rows(struct point_run *pr, struct pmb_sample_row *rows)
 
 static int grow_rows(struct point_run *pr)
 {
-	struct pmb_point_samples *acc = pr->acc;
 	size_t width = (size_t)pr->p->threads + 1;
-	if (acc->n < acc->cap)
+	if (pr->nsamples < pr->rows_cap)
 		return 0;
-	size_t cap = acc->cap ? acc->cap * 2 : 64;
-	struct pmb_sample_row *rows = realloc(acc->rows, cap * width * sizeof *rows);
+	size_t cap = pr->rows_cap ? pr->rows_cap * 2 : 64;
+	struct pmb_sample_row *rows = realloc(pr->rows, cap * width * sizeof *rows);
 	if (!rows)
 		return pmb_error("out of memory for samples");
-	acc->rows = rows;
-	acc->cap = cap;
+	pr->rows = rows;
+	pr->rows_cap = cap;
 	return 0;
 }
 
@@ -177,7 +176,7 @@ static void worker_setup(struct worker *w, struct worker_state *ws)
 		} else {
 			ws->have_ctx = 1;
 			if (w->index == 0 && pr->round == 0)
-				snprintf(pr->acc->note, sizeof pr->acc->note, "%s", ws->ctx.note);
+				snprintf(pr->note, sizeof pr->note, "%s", ws->ctx.note);
 		}
 	}
 }
@@ -280,7 +279,7 @@ static void sample_loop(struct point_run *pr, struct worker_state *ws, int index
 		pthread_barrier_wait(&pr->barrier);
 		if (pr->failed)
 			break;
-		struct pmb_sample_row *rows = &pr->acc->rows[rep * width];
+		struct pmb_sample_row *rows = &pr->rows[rep * width];
 		pmb_preempt_start(ws->guard);
 		measure(pr, &ws->ctx, ws->cstate, pr->iters, rep, index, &rows[index]);
 		pr->preempted[index] = pmb_preempt_stop(ws->guard);
@@ -291,7 +290,7 @@ static void sample_loop(struct point_run *pr, struct worker_state *ws, int index
 		pthread_barrier_wait(&pr->barrier);
 		if (leader && !(pr->retake = pmb_runner_retake_preempted(pr, sampling_start))) {
 			aggregate(pr, rows);
-			pr->acc->n = rep + 1;
+			pr->nsamples = rep + 1;
 			if (report_rows(pr, rows) != 0)
 				record_failure(pr, pmb_error_message());
 			pr->stop = pmb_runner_enough_samples(pr, sampling_start);
@@ -360,7 +359,8 @@ int pmb_runner_run_round(const struct pmb_runner *r, const struct pmb_point *p,
 	if (p->threads > 256 || p->threads > r->topo->ncores)
 		return pmb_error("%d threads asked for but only %d cores are usable", p->threads,
 				 r->topo->ncores);
-	struct point_run pr = {.r = r, .p = p, .out = out, .acc = acc, .first = acc->n,
+	struct point_run pr = {.r = r, .p = p, .out = out, .rows = acc->rows,
+			       .rows_cap = acc->cap, .nsamples = acc->n, .first = acc->n,
 			       .round = round};
 	pthread_mutex_init(&pr.error_lock, NULL);
 	pthread_cond_init(&pr.gate_open, NULL);
@@ -398,6 +398,15 @@ int pmb_runner_run_round(const struct pmb_runner *r, const struct pmb_point *p,
 	pthread_cond_destroy(&pr.gate_open);
 	pthread_mutex_destroy(&pr.error_lock);
 
+	/* The round's rows and counts go back to the point's. */
+	acc->rows = pr.rows;
+	acc->cap = pr.rows_cap;
+	acc->n = pr.nsamples;
+	acc->discarded += pr.discarded;
+	for (int t = 0; t < p->threads; t++)
+		acc->discarded_by[t] += pr.discarded_by[t];
+	if (round == 0)
+		snprintf(acc->note, sizeof acc->note, "%s", pr.note);
 	out->samples = acc->n - pr.first;
 	out->discarded = pr.discarded;
 	out->overhead_ns = pr.overhead_ns[0][0];

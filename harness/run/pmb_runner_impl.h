@@ -23,18 +23,27 @@ struct point_run {
 	uint64_t iters;             /* agreed by all workers */
 	uint64_t wanted_iters[256]; /* per worker, from its warm-up */
 	int stop;
-	struct pmb_point_samples *acc; /* the point's samples, all rounds so far */
-	uint64_t first;             /* acc->n when this round started */
-	int round;
+	/* The point's rows so far (all rounds), taken from and given back to
+	 * pmb_point_samples around the round.  The layout of this struct is
+	 * kept as it was before rounds: under the simulator, whose caches
+	 * persist across samples, what the leader touches between samples
+	 * shows in the next sample's L1 misses (tests/e2e/test_signatures.sh). */
+	struct pmb_sample_row *rows; /* [sample][T + 1]: workers, then aggregate */
+	size_t rows_cap;             /* in samples */
+	uint64_t nsamples;
 	uint64_t preempted[256];    /* per worker: switches + migrations in this sample */
 	uint64_t discarded;         /* samples of this round discarded for preemption */
+	uint64_t discarded_by[256]; /* per worker: of those, the ones it was preempted in */
 	int retake;                 /* the leader discarded this sample: measure it again */
 	int guard_spent;            /* the discard bound was reached: keep what comes */
+	char note[64];              /* worker 0's kernel note (what setup got) */
 	/* Per worker and pass: passes start and stop different event sets,
 	 * so an empty sample costs differently in each. */
 	double overhead_ns[256][PMB_COUNTER_PASSES_MAX];
 	double overhead_ticks[256][PMB_COUNTER_PASSES_MAX];
 	struct pmb_point_outcome *out;
+	uint64_t first;             /* nsamples when this round started */
+	int round;
 };
 
 /* Leader only: should sampling stop after this sample? */

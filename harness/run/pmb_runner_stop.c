@@ -24,7 +24,7 @@ int pmb_runner_enough_samples(struct point_run *pr, uint64_t sampling_start_ns)
 		pr->out->interrupted = 1;
 		return 1;
 	}
-	uint64_t n = pr->acc->n - pr->first;
+	uint64_t n = pr->nsamples - pr->first;
 	uint64_t min = share(opt->min_samples, opt->rounds);
 	double seconds = opt->point_seconds / (double)opt->rounds;
 	if (n >= share(opt->max_samples, opt->rounds))
@@ -43,7 +43,7 @@ int pmb_runner_enough_samples(struct point_run *pr, uint64_t sampling_start_ns)
 	if (!v)
 		return 1;
 	for (uint64_t s = 0; s < n; s++)
-		v[s] = pmb_report_metric_value(&pr->acc->rows[(pr->first + s) * width + (size_t)col],
+		v[s] = pmb_report_metric_value(&pr->rows[(pr->first + s) * width + (size_t)col],
 					       PMB_METRIC_NS);
 	double rel = pmb_stats_median_ci_rel_halfwidth(v, n);
 	free(v);
@@ -64,7 +64,7 @@ int pmb_runner_retake_preempted(struct point_run *pr, uint64_t sampling_start_ns
 	if (!switched || pr->guard_spent)
 		return 0;
 	double elapsed = (double)(pmb_clock_ns() - sampling_start_ns) / 1e9;
-	uint64_t kept = pr->acc->n - pr->first, min = share(opt->min_samples, opt->rounds);
+	uint64_t kept = pr->nsamples - pr->first, min = share(opt->min_samples, opt->rounds);
 	uint64_t budget = kept > min ? kept : min;
 	if (pr->discarded >= 3 * budget ||
 	    elapsed >= 3 * opt->point_seconds / (double)opt->rounds) {
@@ -81,8 +81,7 @@ int pmb_runner_retake_preempted(struct point_run *pr, uint64_t sampling_start_ns
 		return 0;
 	}
 	pr->discarded++;
-	pr->acc->discarded++;
 	for (int t = 0; t < pr->p->threads; t++)
-		pr->acc->discarded_by[t] += pr->preempted[t] != 0;
+		pr->discarded_by[t] += pr->preempted[t] != 0;
 	return 1;
 }

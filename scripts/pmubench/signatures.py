@@ -129,8 +129,9 @@ STREAM8 = ("sum/index", "sum/pointer", "sum/index_checked", "sum/unroll4",
            "branch/sorted_branchless", "branch/random_branchless",
            "stack_heap/stack", "stack_heap/heap")
 for _k in STREAM8:
-    sig(_k, "l1", "l1d_misses", "max", 0.0, 0.035, hw_tolerance=0.05,
-        why="~0 within L1 after warm-up (the harness's between-sample work evicts a few lines)")
+    sig(_k, "l1", "l1d_misses", "max", 0.0, 0.04, hw_tolerance=0.05,
+        why="~0 within L1 after warm-up (the harness's between-sample work, the raw row "
+            "written, evicts a few lines)")
     sig(_k, OUT, "l1d_misses", "approx", 0.125, 0.01, hw_tolerance=0.0625,
         why="1 miss per 64-byte line = 1/8 per int64")
     sig(_k, ("l1", "mid"), "llc_misses", "max", 0.0, 0.01, hw_tolerance=0.02,
@@ -186,15 +187,15 @@ sig("stack_heap/heap", ALL, "branches", "approx", 3.69, 0.03, hw_tolerance=None,
 
 # ---- traversal: 16-byte nodes -----------------------------------------------
 for _k in ("traversal/array", "traversal/list_ordered"):
-    sig(_k, "l1", "l1d_misses", "max", 0.0, 0.06, hw_tolerance=0.1,
-        why="~0 within L1 (the harness evicts ~11 of 64 lines between samples)")
+    sig(_k, "l1", "l1d_misses", "max", 0.0, 0.07, hw_tolerance=0.1,
+        why="~0 within L1 (the harness evicts ~11-13 of 64 lines between samples)")
     sig(_k, OUT, "l1d_misses", "approx", 0.25, 0.01, hw_tolerance=0.125,
         why="4 nodes per 64-byte line")
     sig(_k, ("l1", "mid"), "llc_misses", "max", 0.0, 0.01, hw_tolerance=0.02, why="fits in the LLC")
     sig(_k, "beyond", "llc_misses", "approx", 0.25, 0.01, hw_tolerance=None,
         why="1 per line; sim only (no prefetcher in the model)")
-sig("traversal/list_shuffled", "l1", "l1d_misses", "max", 0.0, 0.06, hw_tolerance=0.1,
-    why="~0 within L1")
+sig("traversal/list_shuffled", "l1", "l1d_misses", "max", 0.0, 0.07, hw_tolerance=0.1,
+    why="~0 within L1 (the harness evicts a few lines between samples)")
 sig("traversal/list_shuffled", "mid", "l1d_misses", "approx", 0.9, 0.05, hw_tolerance=0.6,
     hw_expect=1.0, why="random line per node; sim 256K vs 32K L1: 1 - 1/8 + LRU")
 sig("traversal/list_shuffled", "beyond", "l1d_misses", "approx", 1.0, 0.02, hw_tolerance=0.2,
@@ -217,8 +218,9 @@ for _k in LATENCY:
         hw_tolerance=None, why="as compiled: one per 8 loads; + the sample's own at 4K")
     sig(_k, ALL, "branch_misses", "per_run_max", 0.0, 16, hw_tolerance=32,
         why="the loop exit and the sample's own code: a fixed per-sample count (sim 1-7)")
-    sig(_k, "l1", "l1d_misses", "per_run_max", 0.0, 16, hw_tolerance=64,
-        why="~0 within L1 (the harness evicts ~14 of 64 lines between samples)")
+    sig(_k, "l1", "l1d_misses", "per_run_max", 0.0, 20, hw_tolerance=64,
+        why="~0 within L1 (the harness evicts ~14-18 of 64 lines between samples; the "
+            "raw row's round column, issue 18, added 1-2)")
     sig(_k, ("l1", "mid"), "llc_misses", "max", 0.0, 0.01, hw_tolerance=0.05, why="fits in the LLC")
 for _k in LATENCY[:3]:
     sig(_k, OUT, "l1d_misses", "approx", 1.0, 0.01, hw_tolerance=0.2,
