@@ -115,14 +115,6 @@ size_t pmb_plan_auto_sizes(const struct pmb_topology_info *topo, uint64_t max_si
 }
 
 /* splitmix64: a seeded shuffle so "random" interleaving is repeatable. */
-static uint64_t plan_rand(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 static void list_kernels(char *buf, size_t len)
 {
 	size_t used = 0;
@@ -145,12 +137,9 @@ int pmb_plan_check_filter(const char *filter)
 	return 0;
 }
 
-int pmb_plan_build(struct pmb_plan *plan, const struct pmb_options *opt,
-		   const struct pmb_topology_info *topo, uint64_t mem_available)
+/* Threads and --cores against the cores this process may use. */
+static int plan_check_threads(const struct pmb_options *opt, const struct pmb_topology_info *topo)
 {
-	memset(plan, 0, sizeof *plan);
-	if (pmb_plan_check_filter(opt->kernels) != 0)
-		return -1;
 	char usable[512] = "";
 	for (int c = 0; c < topo->ncores; c++)
 		snprintf(usable + strlen(usable), sizeof usable - strlen(usable), "%s%d",
@@ -176,60 +165,71 @@ int pmb_plan_build(struct pmb_plan *plan, const struct pmb_options *opt,
 					 "cpuset); use --threads 1%s",
 					 opt->threads[t], topo->ncores, topo->ncores == 1 ? " is" : "s are",
 					 topo->ncores > 1 ? " up to that number" : "");
+	return 0;
+}
 
-	if (opt->auto_sizes) {
-		plan->nsizes = pmb_plan_auto_sizes(topo, opt->max_size, plan->sizes, PMB_MAX_SIZES);
-		uint64_t want = 4 * pmb_topology_llc_size(topo);
-		if (want > opt->max_size) {
-			char a[32], b[32];
-			snprintf(plan->notes, sizeof plan->notes,
-				 "automatic sweep capped at max_size %s (4 x LLC would be %s)",
-				 pmb_format_size(opt->max_size, a, sizeof a),
-				 pmb_format_size(want, b, sizeof b));
-		}
-	} else {
+/* The automatic sweep (noting a cap below 4 x LLC) or the sizes given. */
+static void plan_choose_sizes(struct pmb_plan *plan, const struct pmb_options *opt,
+			      const struct pmb_topology_info *topo)
+{
+	if (!opt->auto_sizes) {
 		memcpy(plan->sizes, opt->sizes, opt->nsizes * sizeof opt->sizes[0]);
 		plan->nsizes = opt->nsizes;
+		return;
 	}
+	plan->nsizes = pmb_plan_auto_sizes(topo, opt->max_size, plan->sizes, PMB_MAX_SIZES);
+	uint64_t want = 4 * pmb_topology_llc_size(topo);
+	if (want > opt->max_size) {
+		char a[32], b[32];
+		snprintf(plan->notes, sizeof plan->notes,
+			 "automatic sweep capped at max_size %s (4 x LLC would be %s)",
+			 pmb_format_size(opt->max_size, a, sizeof a),
+			 pmb_format_size(want, b, sizeof b));
+	}
+}
+
+/* Kernels may hold about twice their working set (inputs plus what a
+ * pass builds, e.g. the alloc family's strings and allocator slack);
+ * keep the largest point under half of what the system has free: an
+ * automatic sweep is cut there, sizes given are refused with the fix. */
+static int plan_fit_memory(struct pmb_plan *plan, const struct pmb_options *opt,
+			   uint64_t mem_available)
+{
 	int max_threads = 1;
 	for (size_t t = 0; t < opt->nthreads; t++)
 		if (opt->threads[t] > max_threads)
 			max_threads = opt->threads[t];
-
-	/* Kernels may hold about twice their working set (inputs plus what a
-	 * pass builds, e.g. the alloc family's strings and allocator slack);
-	 * keep the largest point under half of what the system has free. */
 	uint64_t biggest = plan->sizes[plan->nsizes - 1];
-	if (mem_available && biggest * 2 * (uint64_t)max_threads > mem_available / 2) {
-		char a[32], b[32];
-		if (opt->auto_sizes) {
-			uint64_t cap = mem_available / 4 / (uint64_t)max_threads;
-			size_t n = 0;
-			while (n < plan->nsizes && plan->sizes[n] <= cap)
-				n++;
-			plan->nsizes = n;
-			snprintf(plan->notes + strlen(plan->notes),
-				 sizeof plan->notes - strlen(plan->notes),
-				 "%ssweep capped at %s by free memory", plan->notes[0] ? "; " : "",
-				 pmb_format_size(cap, a, sizeof a));
-			if (n == 0)
-				return pmb_error("not enough free memory for any size");
-		} else {
-			struct rlimit rl;
-			int limited = getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY;
-			return pmb_error("not enough memory for %s x %d thread%s: it needs about %s "
-					 "but only %s is available%s; use smaller --sizes or fewer "
-					 "--threads%s",
-					 pmb_format_size(biggest, a, sizeof a), max_threads,
-					 max_threads > 1 ? "s" : "",
-					 pmb_format_size(biggest * 4 * (uint64_t)max_threads, b,
-							 sizeof b),
-					 pmb_format_size(mem_available, (char[32]){0}, 32),
-					 limited ? " under the address-space limit (ulimit -v)" : "",
-					 limited ? ", or raise ulimit -v" : "");
-		}
+	if (!mem_available || biggest * 2 * (uint64_t)max_threads <= mem_available / 2)
+		return 0;
+	char a[32], b[32];
+	if (opt->auto_sizes) {
+		uint64_t cap = mem_available / 4 / (uint64_t)max_threads;
+		size_t n = 0;
+		while (n < plan->nsizes && plan->sizes[n] <= cap)
+			n++;
+		plan->nsizes = n;
+		snprintf(plan->notes + strlen(plan->notes), sizeof plan->notes - strlen(plan->notes),
+			 "%ssweep capped at %s by free memory", plan->notes[0] ? "; " : "",
+			 pmb_format_size(cap, a, sizeof a));
+		return n == 0 ? pmb_error("not enough free memory for any size") : 0;
 	}
+	struct rlimit rl;
+	int limited = getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY;
+	return pmb_error("not enough memory for %s x %d thread%s: it needs about %s "
+			 "but only %s is available%s; use smaller --sizes or fewer "
+			 "--threads%s",
+			 pmb_format_size(biggest, a, sizeof a), max_threads, max_threads > 1 ? "s" : "",
+			 pmb_format_size(biggest * 4 * (uint64_t)max_threads, b, sizeof b),
+			 pmb_format_size(mem_available, (char[32]){0}, 32),
+			 limited ? " under the address-space limit (ulimit -v)" : "",
+			 limited ? ", or raise ulimit -v" : "");
+}
 
+/* One point per matching kernel x size x thread count, in table order. */
+static int plan_make_points(struct pmb_plan *plan, const struct pmb_options *opt,
+			    const struct pmb_topology_info *topo)
+{
 	size_t cap = pmb_plan_kernel_count() * plan->nsizes * opt->nthreads;
 	plan->points = calloc(cap ? cap : 1, sizeof *plan->points);
 	if (!plan->points)
@@ -251,6 +251,19 @@ int pmb_plan_build(struct pmb_plan *plan, const struct pmb_options *opt,
 			}
 		}
 	}
+	return 0;
+}
+
+int pmb_plan_build(struct pmb_plan *plan, const struct pmb_options *opt,
+		   const struct pmb_topology_info *topo, uint64_t mem_available)
+{
+	memset(plan, 0, sizeof *plan);
+	if (pmb_plan_check_filter(opt->kernels) != 0 || plan_check_threads(opt, topo) != 0)
+		return -1;
+	plan_choose_sizes(plan, opt, topo);
+	if (plan_fit_memory(plan, opt, mem_available) != 0 ||
+	    plan_make_points(plan, opt, topo) != 0)
+		return -1;
 	if (opt->interleave)
 		pmb_plan_shuffle(plan->points, plan->npoints, sizeof plan->points[0],
 				 opt->seed ^ 0x5eedull);
@@ -263,7 +276,7 @@ void pmb_plan_shuffle(void *base, size_t n, size_t size, uint64_t seed)
 	if (size > sizeof tmp)
 		return; /* never: points and indices are small */
 	for (size_t i = n; i > 1; i--) {
-		size_t j = (size_t)(plan_rand(&seed) % i);
+		size_t j = (size_t)(pmb_kernel_rand(&seed) % i);
 		memcpy(tmp, b + (i - 1) * size, size);
 		memcpy(b + (i - 1) * size, b + j * size, size);
 		memcpy(b + j * size, tmp, size);

@@ -18,10 +18,9 @@ max_file_lines=${PMB_STYLE_MAX_FILE_LINES:-500}
 max_func_lines=${PMB_STYLE_MAX_FUNC_LINES:-80}
 dirs=${PMB_STYLE_DIRS:-harness lib kernels}
 
-declare -A KNOWN=(
-	[harness/run/pmb_runner.c]="rounds and interleaving are being rewritten (issue 13 'trust' change); worker_main is split there"
-	[harness/run/pmb_plan.c]="rounds and interleaving are being rewritten (issue 13 'trust' change); pmb_plan_build is split there"
-)
+# Files allowed past a limit for now, each with its reason (printed as a
+# skip, so the exception stays visible).  Empty: every file keeps both.
+declare -A KNOWN=()
 
 if ! ctags --version 2>/dev/null | grep -q 'Universal Ctags'; then
 	echo "skip - style: universal-ctags is not installed (apt-get install universal-ctags)"
