@@ -12,16 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-struct fixed {
-	const char *name;
-	enum pmb_type type;
-	const char *unit;
-	enum pmb_norm norm;
-	enum pmb_prov prov;
-	unsigned in;
-	int field, arg;
-	const char *description;
-};
 
 #define BOTH (PMB_IN_RAW | PMB_IN_SUMMARY)
 #define RAW PMB_IN_RAW
@@ -36,7 +26,7 @@ struct fixed {
 
 /* The columns, in file order (raw and summary interleaved; `in` says
  * which file has which). */
-static const struct fixed fixed[] = {
+static const struct pmb_column fixed[] = {
 	{"run_id", S, "", N, P_RUN, BOTH, F_RUN_ID, 0, "run directory name: <config>-<host>-<UTC time>"},
 	{"flagset", S, "", N, P_RUN, BOTH, F_FLAGSET, 0, "compiler flag set of the binary (--flagset)"},
 	{"compiler", S, "", N, P_RUN, BOTH, F_COMPILER, 0, "compiler that built the binary"},
@@ -215,7 +205,7 @@ static void push(unsigned file, const char *name, enum pmb_type type, const char
 static void build_columns(unsigned file)
 {
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
-		const struct fixed *x = &fixed[i];
+		const struct pmb_column *x = &fixed[i];
 		if (!(x->in & file))
 			continue;
 		if (x->field == F_COUNTERS_HERE) {
